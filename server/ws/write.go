@@ -1,0 +1,196 @@
+package ws
+
+import (
+	"context"
+	"time"
+
+	"duplex/shared/wire"
+)
+
+// This file writes messages. Server frames are not masked, so a payload
+// goes out as it is: small frames are copied behind their header into one
+// pooled buffer and written at once; large ones are written with the header
+// in one vectored write.
+
+// WriteMessage sends p as one message of type typ in a single frame. It
+// waits for any message being written by another goroutine to finish
+// first. ctx bounds the wait and the write; if it ends during the write, the
+// connection is closed.
+func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	if err := c.lockMessage(ctx); err != nil {
+		return err
+	}
+	defer c.unlockMessage()
+	stop := c.watchWrite(ctx)
+	return stop(c.writeFrame(true, typ, p))
+}
+
+// NextWriter returns a writer for a message of type typ. Each Write sends
+// what it is given as one or more frames, buffering small writes; Close
+// sends the last frame. Until then other writers wait, though control
+// frames still go out. ctx bounds the writing of the whole message.
+func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter, error) {
+	if err := c.lockMessage(ctx); err != nil {
+		return nil, err
+	}
+	w := &c.writer
+	*w = MessageWriter{c: c, op: typ, stop: c.watchWrite(ctx), open: true}
+	return w, nil
+}
+
+// A MessageWriter writes one message as a stream of frames. It is returned
+// by NextWriter and must be closed.
+type MessageWriter struct {
+	c    *Conn
+	op   wire.Opcode // opcode of the next frame: the type, then continuation
+	buf  *[bufferSize]byte
+	n    int // bytes buffered, after room for the largest header
+	stop func(error) error
+	open bool
+	err  error
+}
+
+// Write sends p as part of the message.
+func (w *MessageWriter) Write(p []byte) (int, error) {
+	if !w.open {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	written := len(p)
+	for len(p) > 0 {
+		if w.n == 0 && len(p) >= bufferSize-wire.MaxHeaderSize {
+			w.err = w.frame(false, p) // large: straight out, unbuffered
+			break
+		}
+		if w.buf == nil {
+			w.buf = buffers.Get().(*[bufferSize]byte)
+		}
+		k := copy(w.buf[wire.MaxHeaderSize+w.n:], p)
+		w.n += k
+		p = p[k:]
+		if wire.MaxHeaderSize+w.n == bufferSize {
+			if w.err = w.flush(false); w.err != nil {
+				break
+			}
+		}
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	return written, nil
+}
+
+// Close sends the message's last frame and lets other writers go on.
+func (w *MessageWriter) Close() error {
+	if !w.open {
+		return ErrClosed
+	}
+	w.open = false
+	if w.err == nil {
+		w.err = w.flush(true)
+	}
+	if w.buf != nil {
+		buffers.Put(w.buf)
+		w.buf = nil
+	}
+	err := w.stop(w.err)
+	w.c.unlockMessage()
+	return err
+}
+
+func (w *MessageWriter) flush(fin bool) error {
+	var p []byte
+	if w.buf != nil {
+		p = w.buf[wire.MaxHeaderSize : wire.MaxHeaderSize+w.n]
+	}
+	w.n = 0
+	return w.frame(fin, p)
+}
+
+func (w *MessageWriter) frame(fin bool, p []byte) error {
+	err := w.c.writeFrame(fin, w.op, p)
+	w.op = wire.OpContinuation
+	return err
+}
+
+// writeControl sends a control frame; it needs no message lock, so a pong
+// or close can go out between the frames of a message being written.
+func (c *Conn) writeControl(ctx context.Context, op wire.Opcode, payload []byte) error {
+	if deadline, ok := ctx.Deadline(); ok {
+		c.nc.SetWriteDeadline(deadline)
+		defer c.nc.SetWriteDeadline(time.Time{})
+	}
+	return c.writeFrame(true, op, payload)
+}
+
+// writeFrame sends one frame, unless a close frame has been sent already.
+func (c *Conn) writeFrame(fin bool, op wire.Opcode, p []byte) error {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.closeSent {
+		return ErrClosed
+	}
+	return c.writeFrameLocked(fin, op, p)
+}
+
+// writeFrameLocked sends one frame; the caller holds frameMu. A failed
+// write leaves the stream corrupt, so it closes the connection.
+func (c *Conn) writeFrameLocked(fin bool, op wire.Opcode, p []byte) error {
+	h := wire.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
+	buf := buffers.Get().(*[bufferSize]byte)
+	defer buffers.Put(buf)
+	frame := wire.AppendHeader(buf[:0], h)
+	var err error
+	if len(frame)+len(p) <= bufferSize {
+		_, err = c.nc.Write(append(frame, p...))
+	} else {
+		c.vecArr = [2][]byte{frame, p}
+		c.vec = c.vecArr[:]
+		_, err = c.vec.WriteTo(c.nc)
+		c.vecArr = [2][]byte{} // do not keep the caller's payload
+	}
+	if err != nil {
+		c.CloseNow()
+	}
+	return err
+}
+
+func (c *Conn) lockMessage(ctx context.Context) error {
+	select {
+	case c.msgSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return ErrClosed
+	}
+}
+
+func (c *Conn) unlockMessage() { <-c.msgSem }
+
+// watchWrite makes the end of ctx interrupt a blocked write. The returned
+// function undoes that and turns the resulting error into ctx's.
+func (c *Conn) watchWrite(ctx context.Context) func(error) error {
+	if ctx.Done() == nil {
+		return noWatch
+	}
+	deadline, hasDeadline := ctx.Deadline()
+	if hasDeadline {
+		c.nc.SetWriteDeadline(deadline)
+	}
+	stopAfter := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Unix(1, 0)) })
+	return func(err error) error {
+		if !stopAfter() || hasDeadline {
+			c.nc.SetWriteDeadline(time.Time{})
+		}
+		if err != nil && ctx.Err() != nil {
+			c.CloseNow() // a frame may be half written: the stream is lost
+			return ctx.Err()
+		}
+		return err
+	}
+}
+
+func noWatch(err error) error { return err }
