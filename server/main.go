@@ -1,4 +1,6 @@
 // Command server serves Duplex: its demo pages and WebSocket endpoints.
+//
+//	go run ./server [-addr host:port] [-v]
 package main
 
 import (
@@ -29,7 +31,16 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(*addr, log); err != nil {
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Error("cannot listen", "addr", *addr, "err", err)
+		os.Exit(1)
+	}
+	log.Info("Duplex is serving", "url", "http://"+displayAddr(*addr, ln.Addr()))
+	if err := run(ctx, ln, log); err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
@@ -38,14 +49,10 @@ func main() {
 // shutdownTimeout bounds how long shutdown waits for connections to close.
 const shutdownTimeout = 10 * time.Second
 
-func run(addr string, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
+// run serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, closes every WebSocket with 1001 (going away) and waits for
+// them and for HTTP requests in flight, up to shutdownTimeout.
+func run(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	conns := &ws.Group{}
 	srv := &http.Server{
 		Handler:           web.NewRouter(web.Config{Log: log, Conns: conns}),
@@ -55,18 +62,16 @@ func run(addr string, log *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("Duplex is serving", "url", "http://"+displayAddr(ln.Addr()))
 
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	stop() // a second signal kills the process
 	log.Info("shutting down", "websockets", conns.Len())
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err = errors.Join(
+	err := errors.Join(
 		srv.Shutdown(sctx),
 		conns.Close(sctx, wire.StatusGoingAway, "server shutting down"),
 	)
@@ -77,14 +82,16 @@ func run(addr string, log *slog.Logger) error {
 	return nil
 }
 
-// displayAddr turns a listening address into one a browser can open:
-// an unspecified host becomes localhost.
-func displayAddr(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
+// displayAddr returns the address to print for a browser: the host as the
+// user gave it (an empty or unspecified one becomes localhost) with the
+// port actually bound.
+func displayAddr(flagAddr string, bound net.Addr) string {
+	host, _, _ := net.SplitHostPort(flagAddr)
+	_, port, err := net.SplitHostPort(bound.String())
 	if err != nil {
-		return a.String()
+		return bound.String()
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)

@@ -5,11 +5,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"duplex/server/ws"
 )
+
+// keepAlive is how often idle WebSocket peers are pinged; one that does
+// not answer within the next interval is disconnected.
+const keepAlive = 30 * time.Second
 
 // Config holds what the routes need from the program.
 type Config struct {
@@ -29,7 +34,7 @@ func NewRouter(cfg Config) http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	r.Handle("/ws/echo", &echo{
-		upgrader: &ws.Upgrader{ReadLimit: EchoReadLimit, Group: cfg.Conns},
+		upgrader: &ws.Upgrader{ReadLimit: EchoReadLimit, KeepAlive: keepAlive, Group: cfg.Conns},
 		log:      cfg.Log,
 	})
 	return r

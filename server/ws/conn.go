@@ -28,6 +28,10 @@ const closeTimeout = 5 * time.Second
 // ErrClosed is returned by operations on a connection that has been closed.
 var ErrClosed = errors.New("websocket: connection closed")
 
+// errKeepAlive is why a connection whose peer stopped answering pings was
+// closed.
+var errKeepAlive = errors.New("websocket: peer did not answer a keepalive ping in time")
+
 // A CloseError reports that the peer closed the connection, with the status
 // code and reason from its close frame. Code is 1005 if the frame had none,
 // and 1006 if the connection ended without a close frame.
@@ -81,8 +85,13 @@ type Conn struct {
 	vecArr    [2][]byte
 	writer    MessageWriter
 
+	// Contexts of the latest read and write: when one ends, the
+	// connection closes.
+	readWatch, writeWatch watch
+
 	// Closing.
 	closeOnce sync.Once
+	cause     error         // why the connection was closed, if on purpose; set before done is closed
 	done      chan struct{} // closed when the TCP connection is
 	onClose   func(*Conn)   // called once when the TCP connection is closed
 
@@ -128,6 +137,11 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 // unless another goroutine is reading. Close may be called concurrently with
 // reads and writes; only the first call sends a close frame.
 func (c *Conn) Close(code wire.StatusCode, reason string) error {
+	select {
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
 	if err := c.writeClose(code, reason); err != nil {
 		c.CloseNow()
 		return err
@@ -145,19 +159,71 @@ func (c *Conn) Close(code wire.StatusCode, reason string) error {
 }
 
 // CloseNow closes the TCP connection without a closing handshake.
-func (c *Conn) CloseNow() error {
+func (c *Conn) CloseNow() error { return c.closeWith(nil) }
+
+// closeWith closes the TCP connection, once; cause, if not nil, is what
+// later reads and writes report.
+func (c *Conn) closeWith(cause error) error {
 	err := ErrClosed
 	c.closeOnce.Do(func() {
+		c.cause = cause
 		err = c.nc.Close()
 		close(c.done)
 		if c.keepAlive != nil {
 			c.keepAlive.Stop()
 		}
+		c.readWatch.release()
+		c.writeWatch.release()
 		if c.onClose != nil {
 			c.onClose(c)
 		}
 	})
 	return err
+}
+
+// closeCause returns why the connection was closed, if it was closed on
+// purpose, or nil.
+func (c *Conn) closeCause() error {
+	select {
+	case <-c.done:
+		return c.cause
+	default:
+		return nil
+	}
+}
+
+// A watch closes the connection when the context of its reads (or writes)
+// ends. It stays registered while calls keep passing the same context, so
+// a long-lived context, such as a request's, costs nothing per message.
+type watch struct {
+	mu   sync.Mutex
+	ctx  context.Context
+	stop func() bool
+}
+
+func (w *watch) set(c *Conn, ctx context.Context) {
+	if ctx.Done() == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ctx == w.ctx {
+		return
+	}
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx = ctx
+	w.stop = context.AfterFunc(ctx, func() { c.closeWith(ctx.Err()) })
+}
+
+func (w *watch) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx, w.stop = nil, nil
 }
 
 // writeClose sends a close frame unless one was sent already. Another
@@ -196,10 +262,24 @@ func (c *Conn) fail(err *wire.Error) error {
 }
 
 // drainToClose reads and discards frames until the peer's close frame, the
-// end of the connection, or closeTimeout. The caller holds readSem.
+// end of the connection, or closeTimeout, starting with the rest of the
+// frame being read, if any. The caller holds readSem.
 func (c *Conn) drainToClose() {
 	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
+	skip := int64(0)
+	if c.reader.active {
+		skip = c.reader.remaining
+		c.reader.active = false
+	}
 	for {
+		for skip > 0 {
+			if c.in.need(1) != nil {
+				return
+			}
+			n := min(int64(len(c.in.buffered())), skip)
+			c.in.discard(int(n))
+			skip -= n
+		}
 		if err := c.in.need(2); err != nil {
 			return
 		}
@@ -213,14 +293,7 @@ func (c *Conn) drainToClose() {
 			return
 		}
 		c.in.discard(size)
-		for skip := h.Length; skip > 0; {
-			if c.in.need(1) != nil {
-				return
-			}
-			n := min(int64(len(c.in.buffered())), skip)
-			c.in.discard(int(n))
-			skip -= n
-		}
+		skip = h.Length
 	}
 }
 
@@ -279,7 +352,7 @@ func (c *Conn) startKeepAlive(interval time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), interval)
 		defer cancel()
 		if err := c.Ping(ctx); err != nil {
-			c.CloseNow()
+			c.closeWith(errKeepAlive)
 			return
 		}
 		c.keepAlive.Reset(interval)

@@ -38,9 +38,9 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
-	stop := c.watchRead(ctx)
+	reset := c.watchRead(ctx)
 	typ, err := c.beginMessage()
-	if err = stop(err); err != nil {
+	if err = c.readDone(ctx, reset, err); err != nil {
 		return 0, nil, err
 	}
 	return typ, &c.reader, nil
@@ -54,7 +54,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	defer c.unlockRead()
-	stop := c.watchRead(ctx)
+	reset := c.watchRead(ctx)
 	typ, err := c.beginMessage()
 	buf = buf[:0]
 	r := &c.reader
@@ -73,7 +73,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	if err == io.EOF {
 		err = nil
 	}
-	if err = stop(err); err != nil {
+	if err = c.readDone(ctx, reset, err); err != nil {
 		return 0, nil, err
 	}
 	return typ, buf, nil
@@ -109,28 +109,31 @@ func (c *Conn) lockRead(ctx context.Context) error {
 
 func (c *Conn) unlockRead() { <-c.readSem }
 
-// watchRead makes the end of ctx interrupt a blocked read. The returned
-// function undoes that and turns the resulting error into ctx's.
-func (c *Conn) watchRead(ctx context.Context) func(error) error {
-	if ctx.Done() == nil {
-		return noWatch
-	}
-	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
+// watchRead applies ctx to the read that follows: its deadline becomes the
+// read deadline, and its end closes the connection. It reports whether a
+// deadline was set, to be reset by readDone.
+func (c *Conn) watchRead(ctx context.Context) (reset bool) {
+	c.readWatch.set(c, ctx)
+	if deadline, ok := ctx.Deadline(); ok {
 		c.nc.SetReadDeadline(deadline)
+		return true
 	}
-	stopAfter := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Unix(1, 0)) })
-	return func(err error) error {
-		if !stopAfter() || hasDeadline {
-			c.nc.SetReadDeadline(time.Time{})
-		}
-		if err != nil && ctx.Err() != nil {
-			c.CloseNow() // a frame may be half read: the stream is lost
-			c.readErr = ctx.Err()
-			return ctx.Err()
-		}
-		return err
+	return false
+}
+
+// readDone undoes watchRead and reports a read cut short by ctx as ctx's
+// error. Such a read may have stopped inside a frame, so the connection
+// cannot be read any further.
+func (c *Conn) readDone(ctx context.Context, reset bool, err error) error {
+	if reset {
+		c.nc.SetReadDeadline(time.Time{})
 	}
+	if err != nil && ctx.Err() != nil {
+		c.closeWith(ctx.Err())
+		c.readErr = ctx.Err()
+		return ctx.Err()
+	}
+	return err
 }
 
 // beginMessage discards the rest of any previous message, then reads frames
@@ -215,11 +218,11 @@ func (r *messageReader) advance() error {
 // startFrame makes h the current frame of the message, enforcing the read
 // limit before any of the payload is read.
 func (r *messageReader) startFrame(h wire.Header) error {
+	r.fin, r.remaining, r.mask, r.maskPos = h.Fin, h.Length, h.Mask, 0
 	r.size += h.Length
 	if r.c.readLimit > 0 && (r.size > r.c.readLimit || r.size < 0) {
 		return r.c.fail(wire.ErrMessageTooBig)
 	}
-	r.fin, r.remaining, r.mask, r.maskPos = h.Fin, h.Length, h.Mask, 0
 	return nil
 }
 
@@ -271,17 +274,20 @@ func (c *Conn) handleControl(h wire.Header) error {
 	}
 	payload := c.in.buffered()[:n]
 	wire.Mask(h.Mask, 0, payload)
-	defer c.in.discard(n)
 
 	switch h.Opcode {
 	case wire.OpPing:
-		if err := c.writeControl(context.Background(), wire.OpPong, payload); err != nil && err != ErrClosed {
+		err := c.writeControl(context.Background(), wire.OpPong, payload)
+		c.in.discard(n)
+		if err != nil && err != ErrClosed {
 			return c.readFailed(err)
 		}
 	case wire.OpPong:
 		c.gotPong(payload)
+		c.in.discard(n)
 	case wire.OpClose:
 		code, reason, err := wire.ParseClose(payload)
+		c.in.discard(n)
 		if err != nil {
 			return c.fail(err.(*wire.Error))
 		}
@@ -302,6 +308,9 @@ func (c *Conn) handleControl(h wire.Header) error {
 func (c *Conn) readFailed(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		err = &CloseError{Code: wire.StatusAbnormalClosure}
+	}
+	if cause := c.closeCause(); cause != nil {
+		err = cause // closed on purpose: say why, not how the read broke
 	}
 	c.CloseNow()
 	if c.readErr == nil {

@@ -21,8 +21,8 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		return err
 	}
 	defer c.unlockMessage()
-	stop := c.watchWrite(ctx)
-	return stop(c.writeFrame(true, typ, p))
+	reset := c.watchWrite(ctx)
+	return c.writeDone(ctx, reset, c.writeFrame(true, typ, p))
 }
 
 // NextWriter returns a writer for a message of type typ. Each Write sends
@@ -34,20 +34,21 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter,
 		return nil, err
 	}
 	w := &c.writer
-	*w = MessageWriter{c: c, op: typ, stop: c.watchWrite(ctx), open: true}
+	*w = MessageWriter{c: c, ctx: ctx, op: typ, reset: c.watchWrite(ctx), open: true}
 	return w, nil
 }
 
 // A MessageWriter writes one message as a stream of frames. It is returned
 // by NextWriter and must be closed.
 type MessageWriter struct {
-	c    *Conn
-	op   wire.Opcode // opcode of the next frame: the type, then continuation
-	buf  *[bufferSize]byte
-	n    int // bytes buffered, after room for the largest header
-	stop func(error) error
-	open bool
-	err  error
+	c     *Conn
+	ctx   context.Context
+	reset bool        // whether ctx set a write deadline
+	op    wire.Opcode // opcode of the next frame: the type, then continuation
+	buf   *[bufferSize]byte
+	n     int // bytes buffered, after room for the largest header
+	open  bool
+	err   error
 }
 
 // Write sends p as part of the message.
@@ -95,7 +96,7 @@ func (w *MessageWriter) Close() error {
 		buffers.Put(w.buf)
 		w.buf = nil
 	}
-	err := w.stop(w.err)
+	err := w.c.writeDone(w.ctx, w.reset, w.err)
 	w.c.unlockMessage()
 	return err
 }
@@ -170,27 +171,32 @@ func (c *Conn) lockMessage(ctx context.Context) error {
 
 func (c *Conn) unlockMessage() { <-c.msgSem }
 
-// watchWrite makes the end of ctx interrupt a blocked write. The returned
-// function undoes that and turns the resulting error into ctx's.
-func (c *Conn) watchWrite(ctx context.Context) func(error) error {
-	if ctx.Done() == nil {
-		return noWatch
-	}
-	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
+// watchWrite applies ctx to the write that follows: its deadline becomes
+// the write deadline, and its end closes the connection. It reports whether
+// a deadline was set, to be reset by writeDone.
+func (c *Conn) watchWrite(ctx context.Context) (reset bool) {
+	c.writeWatch.set(c, ctx)
+	if deadline, ok := ctx.Deadline(); ok {
 		c.nc.SetWriteDeadline(deadline)
+		return true
 	}
-	stopAfter := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Unix(1, 0)) })
-	return func(err error) error {
-		if !stopAfter() || hasDeadline {
-			c.nc.SetWriteDeadline(time.Time{})
-		}
-		if err != nil && ctx.Err() != nil {
-			c.CloseNow() // a frame may be half written: the stream is lost
-			return ctx.Err()
-		}
-		return err
-	}
+	return false
 }
 
-func noWatch(err error) error { return err }
+// writeDone undoes watchWrite and reports a write cut short by ctx as ctx's
+// error.
+func (c *Conn) writeDone(ctx context.Context, reset bool, err error) error {
+	if reset {
+		c.nc.SetWriteDeadline(time.Time{})
+	}
+	if err != nil && ctx.Err() != nil {
+		c.closeWith(ctx.Err())
+		return ctx.Err()
+	}
+	if err != nil {
+		if cause := c.closeCause(); cause != nil {
+			return cause
+		}
+	}
+	return err
+}
