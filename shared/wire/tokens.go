@@ -10,19 +10,43 @@ import (
 // Sec-WebSocket-Protocol and Sec-WebSocket-Extensions.
 
 // HasToken reports whether any of the header values, each a comma-separated
-// list, holds token, compared without regard to case. Connection and Upgrade
-// are matched this way.
+// list, holds token, compared without regard to ASCII case. Connection and
+// Upgrade are matched this way.
 func HasToken(values []string, token string) bool {
 	for _, v := range values {
 		for v != "" {
 			var elem string
 			elem, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.Trim(elem, " \t"), token) {
+			if asciiEqualFold(strings.Trim(elem, " \t"), token) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// asciiEqualFold reports whether s and t are equal when ASCII letters are
+// compared without regard to case. Header tokens are ASCII and compared this
+// way (RFC 6455 §4.2.1); strings.EqualFold would also match non-ASCII
+// characters such as U+017F LATIN SMALL LETTER LONG S and U+212A KELVIN SIGN
+// against ASCII letters.
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseTokens returns the elements of the comma-separated token lists in

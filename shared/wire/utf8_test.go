@@ -27,13 +27,36 @@ func validUTF8Prefix(b []byte) bool {
 	return true
 }
 
-// firstImpossible returns the index of the first byte after which b can no
-// longer be completed to valid UTF-8, or -1 if there is none.
-func firstImpossible(b []byte) int {
+// firstImpossibleSlow returns the index of the first byte after which b can
+// no longer be completed to valid UTF-8, or -1 if there is none. It follows
+// the definition directly and takes quadratic time.
+func firstImpossibleSlow(b []byte) int {
 	for i := range b {
 		if !validUTF8Prefix(b[:i+1]) {
 			return i
 		}
+	}
+	return -1
+}
+
+// firstImpossible computes the same as firstImpossibleSlow in linear time,
+// for long fuzz inputs: b is valid up to the first sequence that fails to
+// decode, and the impossible byte is within that sequence's first four.
+func firstImpossible(b []byte) int {
+	for i := 0; i < len(b); {
+		if !utf8.FullRune(b[i:]) {
+			return -1 // the rest is the start of a character, cut short
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			for j := i; j < len(b) && j < i+utf8.UTFMax; j++ {
+				if !validUTF8Prefix(b[i : j+1]) {
+					return j
+				}
+			}
+			panic(fmt.Sprintf("firstImpossible: no impossible byte in % x at %d", b, i))
+		}
+		i += size
 	}
 	return -1
 }
@@ -192,8 +215,11 @@ func TestUTF8CasesAreRight(t *testing.T) {
 		if got := utf8.Valid(tc.in); got != tc.valid {
 			t.Errorf("%s: utf8.Valid = %v, table says %v", tc.name, got, tc.valid)
 		}
-		if got := firstImpossible(tc.in); got != tc.failAt {
+		if got := firstImpossibleSlow(tc.in); got != tc.failAt {
 			t.Errorf("%s: first impossible byte at %d, table says %d", tc.name, got, tc.failAt)
+		}
+		if got := firstImpossible(tc.in); got != tc.failAt {
+			t.Errorf("%s: firstImpossible = %d, table says %d", tc.name, got, tc.failAt)
 		}
 	}
 	if got := hx(kosme); string(got) != "κ\u1f79σμε" {
@@ -400,6 +426,9 @@ func TestUTF8ValidatorShortInputs(t *testing.T) {
 		t.Helper()
 		valid := utf8.Valid(in)
 		failAt := firstImpossible(in)
+		if slow := firstImpossibleSlow(in); slow != failAt {
+			t.Fatalf("% x: firstImpossible = %d, firstImpossibleSlow = %d", in, failAt, slow)
+		}
 		for i := 0; i <= len(in); i++ {
 			var v UTF8Validator
 			r1 := v.Write(in[:i])
@@ -523,7 +552,7 @@ func BenchmarkUTF8Validator(b *testing.B) {
 				}
 			}
 		})
-		b.Run("validator-4KiB-pieces/"+kind.name+"/64KiB", func(b *testing.B) {
+		b.Run("validator-4099B-pieces/"+kind.name+"/64KiB", func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
 			var v UTF8Validator
 			for b.Loop() {
