@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"duplex/shared/wire"
+	"duplex/shared/handshake"
 )
 
 // DefaultReadLimit is the largest message a connection accepts unless the
@@ -82,7 +82,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 
 	resp := make([]byte, 0, 256)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	resp = append(resp, wire.AcceptKey(r.Header.Get("Sec-WebSocket-Key"))...)
+	resp = append(resp, handshake.AcceptKey(r.Header.Get("Sec-WebSocket-Key"))...)
 	if subprotocol != "" {
 		resp = append(resp, "\r\nSec-WebSocket-Protocol: "...)
 		resp = append(resp, subprotocol...)
@@ -124,19 +124,19 @@ func (u *Upgrader) Check(r *http.Request) (subprotocol string, err *HandshakeErr
 		return "", err
 	}
 	switch {
-	case !wire.HasToken(h.Values("Upgrade"), "websocket"):
+	case !handshake.HasToken(h.Values("Upgrade"), "websocket"):
 		return refuse(http.StatusUpgradeRequired, "this is a WebSocket endpoint: the request must carry Upgrade: websocket", "Upgrade", "websocket")
 	case r.Method != http.MethodGet:
 		return refuse(http.StatusMethodNotAllowed, "a WebSocket handshake must use GET, not "+r.Method, "Allow", http.MethodGet)
 	case !r.ProtoAtLeast(1, 1):
 		return refuse(http.StatusBadRequest, "a WebSocket handshake needs HTTP/1.1 or later, not "+r.Proto)
-	case !wire.HasToken(h.Values("Connection"), "upgrade"):
+	case !handshake.HasToken(h.Values("Connection"), "upgrade"):
 		return refuse(http.StatusBadRequest, "the Connection header must include the token upgrade")
 	case len(h.Values("Sec-WebSocket-Version")) == 0:
 		return refuse(http.StatusBadRequest, "the Sec-WebSocket-Version header is missing; this server speaks version 13", "Sec-WebSocket-Version", "13")
 	case h.Get("Sec-WebSocket-Version") != "13" || len(h.Values("Sec-WebSocket-Version")) != 1:
 		return refuse(http.StatusUpgradeRequired, "unsupported Sec-WebSocket-Version "+strings.Join(h.Values("Sec-WebSocket-Version"), ", ")+"; this server speaks version 13", "Sec-WebSocket-Version", "13")
-	case len(h.Values("Sec-WebSocket-Key")) != 1 || !wire.ValidKey(h.Get("Sec-WebSocket-Key")):
+	case len(h.Values("Sec-WebSocket-Key")) != 1 || !handshake.ValidKey(h.Get("Sec-WebSocket-Key")):
 		return refuse(http.StatusBadRequest, "Sec-WebSocket-Key must be one base64-encoded 16-byte value")
 	}
 	if origins := h.Values("Origin"); len(origins) > 0 {
@@ -144,7 +144,7 @@ func (u *Upgrader) Check(r *http.Request) (subprotocol string, err *HandshakeErr
 			return refuse(http.StatusForbidden, "origin "+strings.Join(origins, ", ")+" is not allowed to connect to "+r.Host)
 		}
 	}
-	offered, perr := wire.ParseTokens(h.Values("Sec-WebSocket-Protocol"))
+	offered, perr := handshake.ParseTokens(h.Values("Sec-WebSocket-Protocol"))
 	if perr != nil {
 		return refuse(http.StatusBadRequest, "malformed Sec-WebSocket-Protocol header: "+perr.Error())
 	}

@@ -1,4 +1,4 @@
-package wire
+package handshake
 
 import (
 	"errors"
@@ -156,7 +156,7 @@ func TestTokenCharacters(t *testing.T) {
 
 func TestListErrorMessage(t *testing.T) {
 	err := &ListError{Value: "a b", Msg: "is not a token"}
-	if got, want := err.Error(), `wire: header list element "a b" is not a token`; got != want {
+	if got, want := err.Error(), `handshake: header list element "a b" is not a token`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package wire
+package handshake
 
 import (
 	"crypto/sha1"

@@ -1,4 +1,4 @@
-package wire
+package handshake
 
 import (
 	"strconv"
@@ -107,7 +107,7 @@ type ListError struct {
 }
 
 func (e *ListError) Error() string {
-	return "wire: header list element " + strconv.Quote(e.Value) + " " + e.Msg
+	return "handshake: header list element " + strconv.Quote(e.Value) + " " + e.Msg
 }
 
 // ParseExtensions parses Sec-WebSocket-Extensions header values:
