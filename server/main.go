@@ -24,6 +24,7 @@ import (
 func main() {
 	addr := flag.String("addr", "localhost:8080", "`host:port` to listen on")
 	verbose := flag.Bool("v", false, "log every connection")
+	dev := flag.Bool("dev", false, "development mode: open pages reload when the server restarts")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -40,7 +41,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("Duplex is serving", "url", "http://"+displayAddr(*addr, ln.Addr()))
-	if err := run(ctx, ln, log); err != nil {
+	if err := run(ctx, ln, log, *dev); err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
@@ -52,14 +53,16 @@ const shutdownTimeout = 10 * time.Second
 // run serves on ln until ctx ends, then shuts down gracefully: it stops
 // accepting, closes every WebSocket with 1001 (going away) and waits for
 // them and for HTTP requests in flight, up to shutdownTimeout.
-func run(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+func run(ctx context.Context, ln net.Listener, log *slog.Logger, dev bool) error {
 	conns := &ws.Group{}
+	stopping := make(chan struct{})
 	srv := &http.Server{
-		Handler:           web.NewRouter(web.Config{Log: log, Conns: conns}),
+		Handler:           web.NewRouter(web.Config{Log: log, Conns: conns, Dev: dev, Stopping: stopping}),
 		ReadHeaderTimeout: 10 * time.Second, // against slow-loris clients
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(stopping) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

@@ -21,7 +21,7 @@ func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), false) }()
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

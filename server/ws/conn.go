@@ -153,6 +153,7 @@ func (c *Conn) Close(code wire.StatusCode, reason string) error {
 		c.drainToClose()
 		<-c.readSem
 	case <-c.done: // the reader saw the answer and closed the connection
+		return nil
 	case <-timer.C:
 	}
 	return c.CloseNow()

@@ -158,10 +158,11 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if err != nil {
 		return 0, err
 	}
+	*r = messageReader{c: c, active: true, op: h.Opcode}
 	if h.Opcode == wire.OpContinuation {
+		r.remaining = h.Length // for drainToClose to skip
 		return 0, c.fail(wire.ErrUnexpectedContinue)
 	}
-	*r = messageReader{c: c, active: true, op: h.Opcode}
 	if err := r.startFrame(h); err != nil {
 		return 0, err
 	}
@@ -210,6 +211,7 @@ func (r *messageReader) advance() error {
 		return err
 	}
 	if h.Opcode != wire.OpContinuation {
+		r.remaining = h.Length // for drainToClose to skip
 		return r.c.fail(wire.ErrUnfinishedMessage)
 	}
 	return r.startFrame(h)
@@ -289,7 +291,13 @@ func (c *Conn) handleControl(h wire.Header) error {
 		code, reason, err := wire.ParseClose(payload)
 		c.in.discard(n)
 		if err != nil {
-			return c.fail(err.(*wire.Error))
+			// The peer's close frame was its last: answer it and close,
+			// without waiting for another.
+			werr := err.(*wire.Error)
+			c.writeClose(werr.Code, werr.Msg)
+			c.CloseNow()
+			c.readErr = werr
+			return werr
 		}
 		reply := code
 		if reply == wire.StatusNoStatusReceived {

@@ -1,0 +1,41 @@
+// Starts the page's Go app: loads the Go runtime's support code, compiles
+// app.wasm while it downloads, and runs it. The app reads data-app on
+// <body> to know which demo to run, and takes over the status line.
+import "wasm_exec";
+
+const body = document.body;
+const status = document.getElementById("status");
+
+function fail(message) {
+  if (status) {
+    status.dataset.state = "error";
+    status.textContent = message;
+  }
+  console.error(message);
+}
+
+async function start() {
+  if (!body.dataset.app || !body.dataset.wasm) return;
+  const go = new Go();
+  try {
+    const { instance } = await WebAssembly.instantiateStreaming(fetch(body.dataset.wasm), go.importObject);
+    go.run(instance).then(() => fail("The Go app stopped."));
+  } catch (err) {
+    fail("Could not start the Go app: " + err.message);
+  }
+}
+
+// In development (`go run build.go dev`), the server restarts on every
+// change: reload once it is back.
+function reloadOnRestart() {
+  const events = new EventSource("/_dev/reload");
+  events.onerror = () => {
+    events.close();
+    const poll = () => fetch("/healthz").then((r) => (r.ok ? location.reload() : retry()), retry);
+    const retry = () => setTimeout(poll, 250);
+    retry();
+  };
+}
+
+start();
+if (body.dataset.dev !== undefined) reloadOnRestart();

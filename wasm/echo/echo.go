@@ -1,0 +1,143 @@
+//go:build js && wasm
+
+// Package echo is the client of the echo demo: it sends what the page asks
+// for to /ws/echo and shows each echo with its round-trip time. It uses the
+// Go model of the WebSocket API: Dial, then a goroutine that reads.
+package echo
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+
+	"duplex/wasm/dom"
+	"duplex/wasm/websocket"
+)
+
+// Run connects and wires up the page; status is the page's status line.
+func Run(status dom.Element) {
+	status.SetText("Connecting to /ws/echo…")
+	conn, err := websocket.Dial(context.Background(), "/ws/echo", nil)
+	if err != nil {
+		status.SetData("state", "error")
+		status.SetText("Could not connect: " + err.Error())
+		return
+	}
+	status.SetData("state", "live")
+	status.SetText("Connected: this page's Go code talks to the server over a WebSocket.")
+	dom.ByID("echo-url").SetText(conn.URL())
+
+	d := &demo{conn: conn, log: dom.ByID("echo-log"), count: dom.ByID("echo-count"), rtt: dom.ByID("echo-rtt")}
+	sendText, sendBinary := dom.ByID("send-text"), dom.ByID("send-binary")
+	sendText.SetDisabled(false)
+	sendBinary.SetDisabled(false)
+	dom.ByID("text-form").On("submit", func() {
+		go d.send(websocket.Text, []byte(dom.ByID("echo-text").Input()))
+	})
+	dom.ByID("binary-form").On("submit", func() {
+		n, err := strconv.Atoi(dom.ByID("echo-size").Input())
+		if err != nil || n < 0 || n > 16<<20 {
+			d.entry("err", "The size must be a number of bytes from 0 to 16777216.")
+			return
+		}
+		go d.send(websocket.Binary, pattern(n))
+	})
+
+	err = d.readEchoes()
+	sendText.SetDisabled(true)
+	sendBinary.SetDisabled(true)
+	status.SetData("state", "error")
+	status.SetText("Disconnected: " + err.Error() + ". Reload the page to connect again.")
+}
+
+// demo matches each echo with the message that caused it: the server
+// answers in order, so a queue of what was sent is enough.
+type demo struct {
+	conn            *websocket.Conn
+	log, count, rtt dom.Element
+
+	mu      sync.Mutex
+	pending []sent
+	trips   int
+}
+
+type sent struct {
+	typ  websocket.MessageType
+	data []byte
+	at   float64 // dom.Now() when sent
+}
+
+func (d *demo) send(typ websocket.MessageType, data []byte) {
+	d.mu.Lock()
+	d.pending = append(d.pending, sent{typ: typ, data: data, at: dom.Now()})
+	d.mu.Unlock()
+	d.entry("out", "→ "+typ.String()+" "+size(len(data))+preview(typ, data))
+	if err := d.conn.Write(context.Background(), typ, data); err != nil {
+		d.entry("err", "send failed: "+err.Error())
+	}
+}
+
+// readEchoes shows each echo until the connection ends, and returns why it
+// ended.
+func (d *demo) readEchoes() error {
+	for {
+		typ, data, err := d.conn.Read(context.Background())
+		if err != nil {
+			return err
+		}
+		now := dom.Now()
+		d.mu.Lock()
+		var s sent
+		if len(d.pending) > 0 {
+			s, d.pending = d.pending[0], d.pending[1:]
+		}
+		d.trips++
+		trips := d.trips
+		d.mu.Unlock()
+
+		rtt := strconv.FormatFloat(now-s.at, 'f', 1, 64) + " ms"
+		check := " ✓ identical"
+		if s.typ != typ || !bytes.Equal(s.data, data) {
+			check = " ✗ differs from what was sent"
+		}
+		d.entry("in", "← "+typ.String()+" "+size(len(data))+preview(typ, data)+" in "+rtt+check)
+		d.count.SetText(strconv.Itoa(trips))
+		d.rtt.SetText(rtt + " for " + size(len(data)))
+	}
+}
+
+func (d *demo) entry(class, text string) {
+	d.log.Append("li", class, text)
+	d.log.ScrollToEnd()
+}
+
+// pattern returns n bytes that make a lost or reordered byte visible.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}
+
+func preview(typ websocket.MessageType, data []byte) string {
+	if typ != websocket.Text {
+		return ""
+	}
+	const max = 60
+	if len(data) > max {
+		return " " + strconv.Quote(string(data[:max])) + "…"
+	}
+	return " " + strconv.Quote(string(data))
+}
+
+func size(n int) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 2, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.Itoa(n) + " B"
+}

@@ -1,0 +1,168 @@
+//go:build js && wasm
+
+// Package playground is the client of the API playground. It uses the
+// browser's model of the WebSocket API — hooks called as events arrive —
+// and shows each event and each change of readyState.
+package playground
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"duplex/shared/wire"
+	"duplex/wasm/dom"
+	"duplex/wasm/websocket"
+)
+
+var stateNames = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"}
+
+type playground struct {
+	conn   *websocket.Conn
+	events dom.Element
+
+	connect, send, close dom.Element
+	state, url, protocol dom.Element
+	extensions, buffered dom.Element
+	closeEvent           dom.Element
+	lastState            int
+}
+
+// Run wires up the page; status is the page's status line.
+func Run(status dom.Element) {
+	p := &playground{
+		events:     dom.ByID("pg-events"),
+		connect:    dom.ByID("pg-connect"),
+		send:       dom.ByID("pg-send"),
+		close:      dom.ByID("pg-close"),
+		state:      dom.ByID("pg-ready-state"),
+		url:        dom.ByID("pg-socket-url"),
+		protocol:   dom.ByID("pg-protocol"),
+		extensions: dom.ByID("pg-extensions"),
+		buffered:   dom.ByID("pg-buffered"),
+		closeEvent: dom.ByID("pg-close-event"),
+		lastState:  -1,
+	}
+	dom.ByID("connect-form").On("submit", p.doConnect)
+	dom.ByID("send-form").On("submit", p.doSend)
+	dom.ByID("close-form").On("submit", p.doClose)
+	p.connect.SetDisabled(false)
+	status.SetData("state", "live")
+	status.SetText("Ready: the buttons call the browser's WebSocket API from Go.")
+}
+
+// doConnect runs new WebSocket(url, protocols).
+func (p *playground) doConnect() {
+	var protocols []string
+	for _, s := range strings.Split(dom.ByID("pg-protocols").Input(), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			protocols = append(protocols, s)
+		}
+	}
+	url := dom.ByID("pg-url").Input()
+	p.closeEvent.SetText("")
+	p.lastState = -1
+	conn, err := websocket.New(url, &websocket.Options{
+		Subprotocols: protocols,
+		OnOpen:       func() { p.event("in", "open") },
+		OnMessage: func(typ websocket.MessageType, data []byte) {
+			p.event("in", "message: "+describe(typ, data))
+		},
+		OnError: func() { p.event("err", "error") },
+		OnClose: func(e *websocket.CloseError) {
+			p.closeEvent.SetText("code " + strconv.Itoa(int(e.Code)) + ", reason " + strconv.Quote(e.Reason) +
+				", wasClean " + strconv.FormatBool(e.WasClean))
+			p.event("in", "close: code "+strconv.Itoa(int(e.Code))+" ("+e.Code.String()+"), reason "+
+				strconv.Quote(e.Reason)+", wasClean "+strconv.FormatBool(e.WasClean))
+		},
+	})
+	if err != nil {
+		p.event("err", "new WebSocket failed: "+err.Error())
+		return
+	}
+	p.conn = conn
+	p.event("out", "new WebSocket("+strconv.Quote(url)+", "+quoteList(protocols)+")")
+}
+
+// doSend runs send(data).
+func (p *playground) doSend() {
+	if p.conn == nil {
+		return
+	}
+	typ := websocket.Text
+	if dom.ByID("pg-type").Input() == "binary" {
+		typ = websocket.Binary
+	}
+	data := []byte(dom.ByID("pg-message").Input())
+	// Write may wait for bufferedAmount to drain: not on the event loop.
+	go func() {
+		if err := p.conn.Write(context.Background(), typ, data); err != nil {
+			p.event("err", "send failed: "+err.Error())
+			return
+		}
+		p.event("out", "send: "+describe(typ, data))
+	}()
+}
+
+// doClose runs close(code, reason) and does not wait: the close event
+// reports how it ended.
+func (p *playground) doClose() {
+	if p.conn == nil {
+		return
+	}
+	code, err := strconv.Atoi(dom.ByID("pg-code").Input())
+	if err != nil {
+		p.event("err", "the close code must be a number")
+		return
+	}
+	reason := dom.ByID("pg-reason").Input()
+	if err := p.conn.StartClose(wire.StatusCode(code), reason); err != nil {
+		p.event("err", "close failed: "+err.Error())
+		return
+	}
+	p.event("out", "close("+strconv.Itoa(code)+", "+strconv.Quote(reason)+")")
+}
+
+// event logs an event with the socket's state after it, and updates the
+// facts; a change of readyState gets its own line.
+func (p *playground) event(class, text string) {
+	p.events.Append("li", class, text)
+	if p.conn != nil {
+		state := p.conn.ReadyState()
+		if state != p.lastState {
+			p.events.Append("li", "", "readyState → "+strconv.Itoa(state)+" "+stateNames[state])
+			p.lastState = state
+		}
+		p.state.SetText(strconv.Itoa(state) + " " + stateNames[state])
+		p.url.SetText(p.conn.URL())
+		p.protocol.SetText(orNone(p.conn.Protocol()))
+		p.extensions.SetText(orNone(p.conn.Extensions()))
+		p.buffered.SetText(strconv.Itoa(p.conn.BufferedAmount()))
+		open := state == websocket.Open
+		p.send.SetDisabled(!open)
+		p.close.SetDisabled(state >= websocket.Closing)
+	}
+	p.events.ScrollToEnd()
+}
+
+func describe(typ websocket.MessageType, data []byte) string {
+	if typ == websocket.Text {
+		return "text, " + strconv.Itoa(len(data)) + " B: " + strconv.Quote(string(data))
+	}
+	return "binary, " + strconv.Itoa(len(data)) + " B"
+}
+
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return `"" (none)`
+	}
+	return strconv.Quote(s)
+}
