@@ -37,7 +37,8 @@ const DefaultHighWater = 1 << 20
 
 // Options configure a connection. The zero value is usable.
 type Options struct {
-	// Subprotocols offered to the server, in order of preference.
+	// Subprotocols offered to the server, in order of preference. If the
+	// server chooses none of them, the browser fails the connection.
 	Subprotocols []string
 
 	// HighWater is the bufferedAmount, in bytes, above which Write waits;
@@ -83,7 +84,7 @@ type Conn struct {
 	funcs     []js.Func // released when the connection closes
 
 	mu       sync.Mutex
-	queue    []message   // received, not yet read
+	queue    []message     // received, not yet read
 	ready    chan struct{} // signalled when queue grows or the state changes
 	opened   bool
 	closeErr *CloseError // set by the close event
