@@ -304,7 +304,7 @@ func (c *Conn) handleControl(h wire.Header) error {
 			reply = wire.StatusNormalClosure
 		}
 		c.writeClose(reply, reason) // echo it all, so the peer sees its own words
-		c.CloseNow() // the server closes the TCP connection first
+		c.CloseNow()                // the server closes the TCP connection first
 		c.readErr = &CloseError{Code: code, Reason: reason}
 		return c.readErr
 	}
