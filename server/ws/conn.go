@@ -72,18 +72,15 @@ type Conn struct {
 	subprotocol string
 	readLimit   int64
 
-	// Reading; readSem is held by whoever is reading.
-	readSem chan struct{}
+	// Reading; readMu is held by whoever is reading.
+	readMu  sync.Mutex
 	reader  messageReader
 	readErr error // sticky: once set, every read returns it
 
 	// Writing; msgSem is held for a whole message, frameMu for one frame.
 	msgSem    chan struct{}
 	frameMu   sync.Mutex
-	closeSent bool        // guarded by frameMu
-	vec       net.Buffers // header and payload of one vectored write; guarded by frameMu
-	vecArr    [2][]byte
-	writer    MessageWriter
+	closeSent bool // guarded by frameMu
 
 	// Contexts of the latest read and write: when one ends, the
 	// connection closes.
@@ -108,12 +105,10 @@ func newConn(nc net.Conn, buffered []byte, subprotocol string, readLimit int64) 
 		in:          newInput(nc, buffered),
 		subprotocol: subprotocol,
 		readLimit:   readLimit,
-		readSem:     make(chan struct{}, 1),
 		msgSem:      make(chan struct{}, 1),
 		done:        make(chan struct{}),
 	}
 	c.reader.c = c
-	c.writer.c = c
 	return c
 }
 
@@ -146,15 +141,21 @@ func (c *Conn) Close(code wire.StatusCode, reason string) error {
 		c.CloseNow()
 		return err
 	}
-	timer := time.NewTimer(closeTimeout)
-	defer timer.Stop()
-	select {
-	case c.readSem <- struct{}{}: // nobody is reading: wait for the answer here
-		c.drainToClose()
-		<-c.readSem
-	case <-c.done: // the reader saw the answer and closed the connection
-		return nil
-	case <-timer.C:
+	// Wait for the peer's close frame: read it here if nobody is reading,
+	// otherwise let the reader see it, checking back in case it stops.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(closeTimeout); time.Now().Before(deadline); {
+		if c.readMu.TryLock() {
+			c.drainToClose()
+			c.readMu.Unlock()
+			break
+		}
+		select {
+		case <-c.done: // the reader saw the answer and closed the connection
+			return nil
+		case <-tick.C:
+		}
 	}
 	return c.CloseNow()
 }
@@ -193,29 +194,49 @@ func (c *Conn) closeCause() error {
 	}
 }
 
-// A watch closes the connection when the context of its reads (or writes)
-// ends. It stays registered while calls keep passing the same context, so
-// a long-lived context, such as a request's, costs nothing per message.
+// A watch closes the connection when the context of a read (or a write)
+// ends while that read is in progress: a frame may be half read, so the
+// stream cannot go on. The context stays registered while calls keep
+// passing the same one, so a long-lived context, such as a request's, costs
+// no allocation per message; one that ends between calls does nothing.
 type watch struct {
 	mu   sync.Mutex
 	ctx  context.Context
 	stop func() bool
+	busy bool // a call with ctx is in progress
 }
 
-func (w *watch) set(c *Conn, ctx context.Context) {
+// begin marks the start of a call with ctx.
+func (w *watch) begin(c *Conn, ctx context.Context) {
 	if ctx.Done() == nil {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ctx == w.ctx {
-		return
+	if ctx != w.ctx {
+		if w.stop != nil {
+			w.stop()
+		}
+		w.ctx = ctx
+		w.stop = context.AfterFunc(ctx, func() { w.fire(c, ctx) })
 	}
-	if w.stop != nil {
-		w.stop()
+	w.busy = true
+}
+
+// end marks the end of the call.
+func (w *watch) end() {
+	w.mu.Lock()
+	w.busy = false
+	w.mu.Unlock()
+}
+
+func (w *watch) fire(c *Conn, ctx context.Context) {
+	w.mu.Lock()
+	inCall := w.busy && w.ctx == ctx
+	w.mu.Unlock()
+	if inCall {
+		c.closeWith(ctx.Err())
 	}
-	w.ctx = ctx
-	w.stop = context.AfterFunc(ctx, func() { c.closeWith(ctx.Err()) })
 }
 
 func (w *watch) release() {
@@ -264,7 +285,7 @@ func (c *Conn) fail(err *wire.Error) error {
 
 // drainToClose reads and discards frames until the peer's close frame, the
 // end of the connection, or closeTimeout, starting with the rest of the
-// frame being read, if any. The caller holds readSem.
+// frame being read, if any. The caller holds readMu.
 func (c *Conn) drainToClose() {
 	c.nc.SetReadDeadline(time.Now().Add(closeTimeout))
 	skip := int64(0)

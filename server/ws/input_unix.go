@@ -38,10 +38,14 @@ func (rr *rawReader) readBuffered(in *input) (int, error) {
 		in.w += n
 		return n, err
 	}
-	rr.in, rr.dst = in, nil
-	n, err := rr.wait()
-	in.w += n
-	return n, err
+	rr.in, rr.dst, rr.n, rr.err = in, nil, 0, nil
+	err := rr.conn.Read(rr.fn) // calls readFD, which fills the buffer
+	rr.in = nil
+	if err == nil {
+		err = rr.err
+	}
+	in.w += rr.n
+	return rr.n, err
 }
 
 // read reads once into p, without the buffer.
@@ -49,18 +53,13 @@ func (rr *rawReader) read(nc net.Conn, p []byte) (int, error) {
 	if rr.conn == nil {
 		return nc.Read(p)
 	}
-	rr.in, rr.dst = nil, p
-	return rr.wait()
-}
-
-func (rr *rawReader) wait() (int, error) {
-	rr.n, rr.err = 0, nil
+	rr.in, rr.dst, rr.n, rr.err = nil, p, 0, nil
 	err := rr.conn.Read(rr.fn)
-	rr.in, rr.dst = nil, nil
-	if err != nil {
-		return 0, err
+	rr.dst = nil
+	if err == nil {
+		err = rr.err
 	}
-	return rr.n, rr.err
+	return rr.n, err
 }
 
 // readFD is the RawConn callback: it reads what the socket has and returns

@@ -32,14 +32,20 @@ type messageReader struct {
 // reader for its payload. The reader returns io.EOF at the end of the
 // message and is valid until the next call to NextReader or ReadMessage,
 // which discard whatever of it is unread. ctx bounds the wait for the
-// message to begin; if it ends, the connection is closed.
+// message to begin; if it ends during the wait, the connection is closed.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.lockRead(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	if err := c.lockRead(); err != nil {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
 	reset := c.watchRead(ctx)
-	typ, err := c.beginMessage()
+	typ, err := MessageType(0), c.awaitInput()
+	if err == nil {
+		typ, err = c.beginMessage()
+	}
 	if err = c.readDone(ctx, reset, err); err != nil {
 		return 0, nil, err
 	}
@@ -48,14 +54,21 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 
 // ReadMessage waits for the next data message and returns its type and its
 // payload, appended to buf[:0]: pass the previous result to reuse its memory.
-// ctx bounds the whole read; if it ends, the connection is closed.
+// ctx bounds the whole read; if it ends during the read, the connection is
+// closed, since a frame may be half read.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
-	if err := c.lockRead(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	if err := c.lockRead(); err != nil {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
 	reset := c.watchRead(ctx)
-	typ, err := c.beginMessage()
+	typ, err := MessageType(0), c.awaitInput()
+	if err == nil {
+		typ, err = c.beginMessage()
+	}
 	buf = buf[:0]
 	r := &c.reader
 	for err == nil {
@@ -87,33 +100,31 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if err := r.c.lockRead(context.Background()); err != nil {
+	if err := r.c.lockRead(); err != nil {
 		return 0, err
 	}
 	defer r.c.unlockRead()
 	return r.read(p)
 }
 
-func (c *Conn) lockRead(ctx context.Context) error {
-	select {
-	case c.readSem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// lockRead waits for other readers to finish; reads are meant to come from
+// one goroutine, so this rarely waits.
+func (c *Conn) lockRead() error {
+	c.readMu.Lock()
 	if c.readErr != nil {
-		<-c.readSem
+		c.readMu.Unlock()
 		return c.readErr
 	}
 	return nil
 }
 
-func (c *Conn) unlockRead() { <-c.readSem }
+func (c *Conn) unlockRead() { c.readMu.Unlock() }
 
 // watchRead applies ctx to the read that follows: its deadline becomes the
-// read deadline, and its end closes the connection. It reports whether a
-// deadline was set, to be reset by readDone.
+// read deadline, and its end during the read closes the connection. It
+// reports whether a deadline was set, to be reset by readDone.
 func (c *Conn) watchRead(ctx context.Context) (reset bool) {
-	c.readWatch.set(c, ctx)
+	c.readWatch.begin(c, ctx)
 	if deadline, ok := ctx.Deadline(); ok {
 		c.nc.SetReadDeadline(deadline)
 		return true
@@ -125,6 +136,7 @@ func (c *Conn) watchRead(ctx context.Context) (reset bool) {
 // error. Such a read may have stopped inside a frame, so the connection
 // cannot be read any further.
 func (c *Conn) readDone(ctx context.Context, reset bool, err error) error {
+	c.readWatch.end()
 	if reset {
 		c.nc.SetReadDeadline(time.Time{})
 	}
@@ -134,6 +146,22 @@ func (c *Conn) readDone(ctx context.Context, reset bool, err error) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// awaitInput waits for the peer to send something if nothing is buffered.
+// It is the first thing a read does, before the deeper frame parsing, so a
+// goroutine that waits on an idle connection has few frames on its stack and
+// the runtime shrinks that stack to its 2 KiB minimum: most of what an idle
+// connection costs.
+func (c *Conn) awaitInput() error {
+	if c.reader.active || c.in.r < c.in.w {
+		return nil
+	}
+	if _, err := c.in.raw.readBuffered(c.in); err != nil && c.in.r == c.in.w {
+		c.in.release()
+		return c.readFailed(err)
+	}
+	return nil
 }
 
 // beginMessage discards the rest of any previous message, then reads frames

@@ -2,6 +2,8 @@ package ws
 
 import (
 	"context"
+	"net"
+	"sync"
 	"time"
 
 	"duplex/shared/wire"
@@ -33,9 +35,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter,
 	if err := c.lockMessage(ctx); err != nil {
 		return nil, err
 	}
-	w := &c.writer
-	*w = MessageWriter{c: c, ctx: ctx, op: typ, reset: c.watchWrite(ctx), open: true}
-	return w, nil
+	return &MessageWriter{c: c, ctx: ctx, op: typ, reset: c.watchWrite(ctx), open: true}, nil
 }
 
 // A MessageWriter writes one message as a stream of frames. It is returned
@@ -136,21 +136,31 @@ func (c *Conn) writeFrame(fin bool, op wire.Opcode, p []byte) error {
 	return c.writeFrameLocked(fin, op, p)
 }
 
+// An output holds what writing a frame needs: a buffer for a small frame,
+// or the two parts of a large one for a vectored write. Outputs are pooled,
+// so an idle connection holds none.
+type output struct {
+	buf [bufferSize]byte
+	vec net.Buffers
+	arr [2][]byte
+}
+
+var outputs = sync.Pool{New: func() any { return new(output) }}
+
 // writeFrameLocked sends one frame; the caller holds frameMu. A failed
 // write leaves the stream corrupt, so it closes the connection.
 func (c *Conn) writeFrameLocked(fin bool, op wire.Opcode, p []byte) error {
 	h := wire.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
-	buf := buffers.Get().(*[bufferSize]byte)
-	defer buffers.Put(buf)
-	frame := wire.AppendHeader(buf[:0], h)
+	out := outputs.Get().(*output)
+	defer outputs.Put(out)
+	frame := wire.AppendHeader(out.buf[:0], h)
 	var err error
-	if len(frame)+len(p) <= bufferSize {
+	if len(frame)+len(p) <= len(out.buf) {
 		_, err = c.nc.Write(append(frame, p...))
 	} else {
-		c.vecArr = [2][]byte{frame, p}
-		c.vec = c.vecArr[:]
-		_, err = c.vec.WriteTo(c.nc)
-		c.vecArr = [2][]byte{} // do not keep the caller's payload
+		out.vec = append(out.arr[:0], frame, p)
+		_, err = out.vec.WriteTo(c.nc)
+		out.arr = [2][]byte{} // do not keep the caller's payload
 	}
 	if err != nil {
 		c.CloseNow()
@@ -159,6 +169,14 @@ func (c *Conn) writeFrameLocked(fin bool, op wire.Opcode, p []byte) error {
 }
 
 func (c *Conn) lockMessage(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select { // fast path: nobody else is writing
+	case c.msgSem <- struct{}{}:
+		return nil
+	default:
+	}
 	select {
 	case c.msgSem <- struct{}{}:
 		return nil
@@ -172,10 +190,10 @@ func (c *Conn) lockMessage(ctx context.Context) error {
 func (c *Conn) unlockMessage() { <-c.msgSem }
 
 // watchWrite applies ctx to the write that follows: its deadline becomes
-// the write deadline, and its end closes the connection. It reports whether
-// a deadline was set, to be reset by writeDone.
+// the write deadline, and its end during the write closes the connection.
+// It reports whether a deadline was set, to be reset by writeDone.
 func (c *Conn) watchWrite(ctx context.Context) (reset bool) {
-	c.writeWatch.set(c, ctx)
+	c.writeWatch.begin(c, ctx)
 	if deadline, ok := ctx.Deadline(); ok {
 		c.nc.SetWriteDeadline(deadline)
 		return true
@@ -186,6 +204,7 @@ func (c *Conn) watchWrite(ctx context.Context) (reset bool) {
 // writeDone undoes watchWrite and reports a write cut short by ctx as ctx's
 // error.
 func (c *Conn) writeDone(ctx context.Context, reset bool, err error) error {
+	c.writeWatch.end()
 	if reset {
 		c.nc.SetWriteDeadline(time.Time{})
 	}
