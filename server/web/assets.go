@@ -36,6 +36,7 @@ var ErrNotBuilt = errors.New("the front end is not built: run `go run build.go s
 type Assets struct {
 	fsys     fs.FS
 	manifest map[string]string // logical name → hashed file name
+	files    map[string]bool   // the hashed file names: all that is served
 }
 
 // LoadAssets reads the manifest in fsys. It returns ErrNotBuilt if there is
@@ -51,6 +52,10 @@ func LoadAssets(fsys fs.FS) (*Assets, error) {
 	a := &Assets{fsys: fsys}
 	if err := json.Unmarshal(data, &a.manifest); err != nil {
 		return nil, fmt.Errorf("read %s: %w", manifestName, err)
+	}
+	a.files = make(map[string]bool, len(a.manifest))
+	for _, file := range a.manifest {
+		a.files[file] = true
 	}
 	return a, nil
 }
@@ -69,10 +74,11 @@ func (a *Assets) Path(name string) string {
 
 // ServeHTTP serves one asset, brotli- or gzip-compressed if the client
 // accepts it and a compressed twin exists. The name carries the content's
-// hash, so the response never changes and may be cached for good.
+// hash, so the response never changes and may be cached for good; other
+// files, such as the manifest, are not served.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, staticPrefix)
-	if name == "" || strings.Contains(name, "/") || strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".br") {
+	if !a.files[name] {
 		http.NotFound(w, r)
 		return
 	}

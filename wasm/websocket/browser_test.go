@@ -6,15 +6,15 @@ package websocket
 // websocket_test.go is built only for GOOS=js GOARCH=wasm, so on any other
 // platform `go test` compiles just this file, and TestBrowser
 //
-//  1. finds a Chromium binary (skipping the test if there is none, unless
-//     the CI environment variable is set);
+//  1. finds a Chromium binary with duplex/frontend/browsertest (skipping the
+//     test if there is none, unless the CI environment variable is set);
 //  2. builds the package's test binary for js/wasm with `go test -c`;
 //  3. serves, from one httptest server, a page that runs that binary with
 //     Go's wasm_exec.js, and the WebSocket endpoints the tests talk to,
 //     written with duplex's own server/ws;
-//  4. opens the page in headless Chromium with chromedp, copies everything
-//     the page prints to the console into the test log, and waits for the Go
-//     program in the page to exit: exit code 0 passes, anything else fails.
+//  4. opens the page in headless Chromium, which browsertest starts and whose
+//     console it copies into the test log, and waits for the Go program in
+//     the page to exit: exit code 0 passes, anything else fails.
 //
 // Environment:
 //
@@ -24,7 +24,6 @@ package websocket
 
 import (
 	"context"
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/http/httptest"
@@ -34,14 +33,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"duplex/frontend/browsertest"
 	"duplex/server/ws"
 )
 
@@ -49,34 +46,13 @@ import (
 const browserTimeout = 2 * time.Minute
 
 func TestBrowser(t *testing.T) {
-	chrome := findChromium(t)
+	browsertest.Find(t) // skip before building if there is no browser
 	wasmPath := buildWasmTests(t)
 
 	srv := httptest.NewServer(testServer(wasmPath))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the browser has stopped: cleanups run last first
 
-	runInBrowser(t, chrome, srv.URL+"/")
-}
-
-// findChromium returns the browser to run the tests in: $CHROME_PATH if it is
-// set, or else the first of the usual Chromium and Chrome binaries found.
-func findChromium(t *testing.T) string {
-	candidates := []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		candidates = []string{p} // an explicit choice: do not fall back to others
-	}
-	for _, c := range candidates {
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	t.Logf("looked for a browser among %s", strings.Join(candidates, ", "))
-	const msg = "no Chromium found: install Debian's chromium to run the browser tests"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set, so this is an error, not a skip)")
-	}
-	t.Skip(msg)
-	return ""
+	runInBrowser(t, srv.URL+"/")
 }
 
 // buildWasmTests compiles this package's tests for the browser and returns
@@ -230,43 +206,16 @@ type pageState struct {
 	StartError *string `json:"startError"` // set if the binary could not be loaded or crashed
 }
 
-// runInBrowser opens url in headless Chromium, streams the page's console to
+// runInBrowser opens url in headless Chromium, with the page's console in
 // the test log, and fails unless the Go program in the page exits with 0.
-func runInBrowser(t *testing.T, chrome, url string) {
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox, // root in a container cannot use the sandbox
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-dev-shm-usage", true), // containers often have a tiny /dev/shm
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc() // stops the browser and waits for it to exit
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-
-	// chromedp.Listen (chromedp v0.22's name for ListenTarget) calls
-	// console.handle with every event of the tab, in order.
-	console := &consoleLog{t: t}
-	defer console.stop() // runs first: no logging once the test returns
-	if err := chromedp.Listen(ctx, console.handle); err != nil {
-		t.Fatalf("starting %s: %v", chrome, err)
-	}
+func runInBrowser(t *testing.T, url string) {
+	b := browsertest.Start(t)
 	start := time.Now()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatalf("opening the test page: %v", err)
-	}
+	b.Do(chromedp.Navigate(url))
 
-	// Poll for the exit code. The first Run above started the browser, so a
-	// timeout on this derived context bounds the wait without killing it
-	// early.
-	waitCtx, cancelWait := context.WithTimeout(ctx, browserTimeout)
+	// Poll for the exit code. Start has started the browser, so a timeout
+	// on this derived context bounds the wait without killing it early.
+	waitCtx, cancelWait := context.WithTimeout(b.Context(), browserTimeout)
 	defer cancelWait()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
@@ -275,19 +224,19 @@ func runInBrowser(t *testing.T, chrome, url string) {
 		st, err := chromedp.Run(waitCtx, chromedp.Evaluate[pageState](state))
 		switch {
 		case err != nil && waitCtx.Err() != nil:
-			t.Fatalf("the tests in the browser did not finish within %v; output so far:\n%s", browserTimeout, console.tail(40))
+			t.Fatalf("the tests in the browser did not finish within %v; output so far:\n%s", browserTimeout, b.Tail(40))
 		case err != nil:
 			t.Fatalf("reading the page's state: %v", err)
 		case st.StartError != nil:
-			t.Fatalf("running the test binary in the page: %s\n%s", *st.StartError, console.tail(40))
+			t.Fatalf("running the test binary in the page: %s\n%s", *st.StartError, b.Tail(40))
 		}
-		if exc := console.exceptions(); len(exc) > 0 {
+		if exc := b.Exceptions(); len(exc) > 0 {
 			t.Fatalf("uncaught exception in the page:\n%s", strings.Join(exc, "\n"))
 		}
 		if st.ExitCode != nil {
 			t.Logf("the test binary exited with code %d after %v", *st.ExitCode, time.Since(start).Round(time.Millisecond))
 			if *st.ExitCode != 0 {
-				t.Fatalf("the tests in the browser failed (exit code %d); last output:\n%s", *st.ExitCode, console.tail(40))
+				t.Fatalf("the tests in the browser failed (exit code %d); last output:\n%s", *st.ExitCode, b.Tail(40))
 			}
 			return
 		}
@@ -296,97 +245,4 @@ func runInBrowser(t *testing.T, chrome, url string) {
 		case <-waitCtx.Done():
 		}
 	}
-}
-
-// A consoleLog receives the page's events from chromedp: console output and
-// the browser's own messages (such as why a WebSocket handshake failed),
-// which it passes on to t.Log line by line and keeps, and uncaught
-// exceptions, which it keeps for the runner to fail on.
-type consoleLog struct {
-	t *testing.T
-
-	mu      sync.Mutex
-	stopped bool
-	lines   []string
-	excs    []string
-}
-
-// handle is called on chromedp's event loop, so it must be quick.
-func (c *consoleLog) handle(ev any) {
-	switch ev := ev.(type) {
-	case *cdpruntime.EventConsoleAPICalled:
-		args := make([]string, len(ev.Args))
-		for i, a := range ev.Args {
-			args[i] = remoteText(a)
-		}
-		text := strings.Join(args, " ")
-		if ev.Type != cdpruntime.ConsoleAPICalledTypeLog {
-			text = "console." + string(ev.Type) + ": " + text
-		}
-		c.add(strings.Split(strings.TrimSuffix(text, "\n"), "\n")...)
-	case *cdplog.EventEntryAdded:
-		c.add("browser " + string(ev.Entry.Level) + ": " + ev.Entry.Text)
-	case *cdpruntime.EventExceptionThrown:
-		d := ev.ExceptionDetails
-		text := d.Text
-		if d.Exception != nil && d.Exception.Description != "" {
-			text += " " + d.Exception.Description
-		}
-		if d.URL != "" {
-			text += " (" + d.URL + ":" + strconv.FormatInt(d.LineNumber+1, 10) + ")"
-		}
-		c.mu.Lock()
-		c.excs = append(c.excs, text)
-		c.mu.Unlock()
-		c.add("uncaught exception: " + text)
-	}
-}
-
-// remoteText renders a console argument: strings as they are, other values
-// as the browser describes them.
-func remoteText(o *cdpruntime.RemoteObject) string {
-	if len(o.Value) > 0 {
-		var s string
-		if json.Unmarshal([]byte(o.Value), &s) == nil {
-			return s
-		}
-		return string(o.Value)
-	}
-	if o.Description != "" {
-		return o.Description
-	}
-	return string(o.Type)
-}
-
-func (c *consoleLog) add(lines ...string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lines = append(c.lines, lines...)
-	if c.stopped {
-		return
-	}
-	for _, l := range lines {
-		c.t.Log("[browser] " + l)
-	}
-}
-
-// stop ends the streaming to t.Log, which must not be called once the test
-// has returned.
-func (c *consoleLog) stop() {
-	c.mu.Lock()
-	c.stopped = true
-	c.mu.Unlock()
-}
-
-func (c *consoleLog) exceptions() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.excs...)
-}
-
-// tail returns the last n lines of output.
-func (c *consoleLog) tail(n int) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.lines[max(0, len(c.lines)-n):], "\n")
 }
