@@ -28,12 +28,14 @@ func Run(status dom.Element) {
 	status.SetText("Connected: this page's Go code talks to the server over a WebSocket.")
 	dom.ByID("echo-url").SetText(conn.URL())
 
-	d := &demo{conn: conn, log: dom.ByID("echo-log"), count: dom.ByID("echo-count"), rtt: dom.ByID("echo-rtt")}
+	d := &demo{conn: conn, log: dom.ByID("echo-log"), count: dom.ByID("echo-count"), rtt: dom.ByID("echo-rtt"),
+		outbox: make(chan sent, 16)}
+	go d.sendAll()
 	sendText, sendBinary := dom.ByID("send-text"), dom.ByID("send-binary")
 	sendText.SetDisabled(false)
 	sendBinary.SetDisabled(false)
 	dom.ByID("text-form").On("submit", func() {
-		go d.send(websocket.Text, []byte(dom.ByID("echo-text").Input()))
+		d.queue(websocket.Text, []byte(dom.ByID("echo-text").Input()))
 	})
 	dom.ByID("binary-form").On("submit", func() {
 		n, err := strconv.Atoi(dom.ByID("echo-size").Input())
@@ -41,7 +43,7 @@ func Run(status dom.Element) {
 			d.entry("err", "The size must be a number of bytes from 0 to 16777216.")
 			return
 		}
-		go d.send(websocket.Binary, pattern(n))
+		d.queue(websocket.Binary, pattern(n))
 	})
 
 	err = d.readEchoes()
@@ -57,8 +59,10 @@ type demo struct {
 	conn            *websocket.Conn
 	log, count, rtt dom.Element
 
+	outbox chan sent // what the page asked to send, in order
+
 	mu      sync.Mutex
-	pending []sent
+	pending []sent // sent, echo not yet seen
 	trips   int
 }
 
@@ -68,13 +72,29 @@ type sent struct {
 	at   float64 // dom.Now() when sent
 }
 
-func (d *demo) send(typ websocket.MessageType, data []byte) {
-	d.mu.Lock()
-	d.pending = append(d.pending, sent{typ: typ, data: data, at: dom.Now()})
-	d.mu.Unlock()
-	d.entry("out", "→ "+typ.String()+" "+size(len(data))+preview(typ, data))
-	if err := d.conn.Write(context.Background(), typ, data); err != nil {
-		d.entry("err", "send failed: "+err.Error())
+// queue hands a message to sendAll; it runs on the browser's event loop,
+// so it does not wait.
+func (d *demo) queue(typ websocket.MessageType, data []byte) {
+	select {
+	case d.outbox <- sent{typ: typ, data: data}:
+	default:
+		d.entry("err", "Too many messages waiting to be sent: try again in a moment.")
+	}
+}
+
+// sendAll sends queued messages one at a time, so that they leave, and
+// their echoes come back, in the order of pending.
+func (d *demo) sendAll() {
+	for s := range d.outbox {
+		d.entry("out", "→ "+s.typ.String()+" "+size(len(s.data))+preview(s.typ, s.data))
+		d.mu.Lock()
+		s.at = dom.Now()
+		d.pending = append(d.pending, s)
+		d.mu.Unlock()
+		if err := d.conn.Write(context.Background(), s.typ, s.data); err != nil {
+			d.entry("err", "send failed: "+err.Error())
+			return
+		}
 	}
 }
 

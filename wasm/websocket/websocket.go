@@ -87,8 +87,15 @@ type Conn struct {
 	queue    []message     // received, not yet read
 	ready    chan struct{} // signalled when queue grows or the state changes
 	opened   bool
+	closing  bool        // StartClose was called
 	closeErr *CloseError // set by the close event
 	closed   chan struct{}
+
+	// unsent bounds bufferedAmount from above without asking the browser:
+	// the amount last seen plus what Write has sent since. Only Write
+	// changes it, under writeMu.
+	writeMu sync.Mutex
+	unsent  int
 }
 
 type message struct {
@@ -276,10 +283,15 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // more than the high-water mark of unsent data, Write first waits for it to
 // drain, so a fast writer cannot grow the page's memory without bound.
 func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
-	if err := c.waitDrain(ctx); err != nil {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := c.waitDrain(ctx, len(p)); err != nil {
 		return err
 	}
-	if c.ReadyState() != Open {
+	c.mu.Lock()
+	open := c.opened && !c.closing && c.closeErr == nil
+	c.mu.Unlock()
+	if !open {
 		return ErrNotOpen
 	}
 	var data any
@@ -293,14 +305,24 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	default:
 		return errors.New("websocket: cannot send a message of type " + typ.String())
 	}
-	return catch(func() { c.ws.Call("send", data) })
+	if err := catch(func() { c.ws.Call("send", data) }); err != nil {
+		return err
+	}
+	c.unsent += len(p)
+	return nil
 }
 
-// waitDrain waits while bufferedAmount is above the high-water mark. The
-// browser has no event for it, so it polls, backing off up to 16ms.
-func (c *Conn) waitDrain(ctx context.Context) error {
+// waitDrain waits until sending n more bytes keeps bufferedAmount at or
+// below the high-water mark. It asks the browser only when its own bound
+// says the mark could be passed, which saves a call into JavaScript per
+// small message. The browser has no event for bufferedAmount going down,
+// so it polls, backing off up to 16ms.
+func (c *Conn) waitDrain(ctx context.Context, n int) error {
+	if c.unsent+n <= c.highWater {
+		return nil
+	}
 	delay := time.Millisecond
-	for c.BufferedAmount() > c.highWater {
+	for c.unsent = c.BufferedAmount(); c.unsent > c.highWater; c.unsent = c.BufferedAmount() {
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
@@ -355,7 +377,13 @@ func (c *Conn) Close(ctx context.Context, code wire.StatusCode, reason string) e
 // The browser refuses other codes than 1000 and 3000–4999, and reasons
 // longer than 123 bytes.
 func (c *Conn) StartClose(code wire.StatusCode, reason string) error {
-	return catch(func() { c.ws.Call("close", int(code), reason) })
+	if err := catch(func() { c.ws.Call("close", int(code), reason) }); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	return nil
 }
 
 // Closed returns a channel that is closed when the close event arrives.
