@@ -165,15 +165,28 @@ func (u *Upgrader) originAllowed(origin, host string) bool {
 	if err != nil || o.Host == "" {
 		return false // includes "null", sent by sandboxed and file: pages
 	}
-	if strings.EqualFold(o.Host, host) {
+	// Hosts are ASCII (browsers send international names in punycode):
+	// fold ASCII letters only, so that no Unicode look-alike matches.
+	if lowerASCII(o.Host) == lowerASCII(host) {
 		return true
 	}
 	for _, pattern := range u.AllowedOrigins {
-		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(o.Host)); ok {
+		if ok, _ := path.Match(lowerASCII(pattern), lowerASCII(o.Host)); ok {
 			return true
 		}
 	}
 	return false
+}
+
+// lowerASCII returns s with its ASCII letters, and only those, in lower case.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // refuse answers a refused handshake with its status, headers and reason.
