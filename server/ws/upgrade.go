@@ -61,9 +61,13 @@ func (e *HandshakeError) Error() string {
 // connection. A bad request is answered with a 4xx status and a one-line
 // reason, returned as a *HandshakeError: 426 for a request that does not ask
 // for an upgrade, 405 for a method other than GET, 403 for a foreign
-// Origin, and 400 for a malformed upgrade.
+// Origin, 400 for a malformed upgrade, and 503 once the Upgrader's Group is
+// closing.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) {
 	subprotocol, herr := u.Check(r)
+	if herr == nil && u.Group != nil && u.Group.isClosing() {
+		herr = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
+	}
 	if herr != nil {
 		refuse(w, herr)
 		return nil, herr
@@ -80,6 +84,18 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 		buffered, _ = brw.Reader.Peek(n)
 	}
 
+	limit := u.ReadLimit
+	if limit == 0 {
+		limit = DefaultReadLimit
+	}
+	c := newConn(nc, buffered, subprotocol, limit)
+	// Join the group before answering, so that a shutdown that starts once
+	// the client has its answer finds the connection.
+	if u.Group != nil && !u.Group.add(c) {
+		nc.Close()
+		return nil, ErrClosed
+	}
+
 	resp := make([]byte, 0, 256)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	resp = append(resp, handshake.AcceptKey(r.Header.Get("Sec-WebSocket-Key"))...)
@@ -93,19 +109,10 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 
 	nc.SetWriteDeadline(time.Now().Add(closeTimeout))
 	if _, err := nc.Write(resp); err != nil {
-		nc.Close()
+		c.CloseNow()
 		return nil, err
 	}
 	nc.SetWriteDeadline(time.Time{})
-
-	limit := u.ReadLimit
-	if limit == 0 {
-		limit = DefaultReadLimit
-	}
-	c := newConn(nc, buffered, subprotocol, limit)
-	if u.Group != nil {
-		u.Group.add(c)
-	}
 	if u.KeepAlive > 0 {
 		c.startKeepAlive(u.KeepAlive)
 	}

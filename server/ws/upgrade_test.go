@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
@@ -438,5 +439,18 @@ func TestUpgradePipelinedFrames(t *testing.T) {
 			}
 			c.finish()
 		})
+	}
+}
+
+func TestUpgradeRefusedWhileGroupCloses(t *testing.T) {
+	g := &Group{}
+	addr := echoServer(t, &Upgrader{Group: g})
+	if err := g.Close(context.Background(), wire.StatusGoingAway, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	_, resp := dialHandshake(t, addr)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || string(body) != "the server is shutting down\n" {
+		t.Fatalf("got %s %q, want 503 \"the server is shutting down\"", resp.Status, body)
 	}
 }
