@@ -49,7 +49,9 @@ func main() {
 	case "build":
 		err = buildAll(ctx, false)
 	case "serve":
-		if err = buildAll(ctx, false); err == nil {
+		// Quick compression: on localhost, seconds of brotli are not worth
+		// the bytes they save. `build` compresses as hard as it can.
+		if err = buildAll(ctx, true); err == nil {
 			err = serve(ctx, args)
 		}
 	case "dev":
