@@ -297,6 +297,7 @@ func BenchmarkShimVsJS(b *testing.B) {
 	variants := []struct{ name, fn, mode string }{
 		{"js-pingpong", "jsBench", "pingpong"},
 		{"go-pingpong", "goBench", "pingpong"},
+		{"go-hooks", "goBench", "hooks"},
 		{"js-pipelined", "jsBench", "pipelined"},
 		{"go-pipelined", "goBench", "pipelined"},
 	}

@@ -55,6 +55,9 @@ func main() {
 // run connects, warms up, and returns how many milliseconds the n messages
 // took, on the page's clock.
 func run(url string, n int, mode string) (float64, error) {
+	if mode == "hooks" {
+		return runHooks(url, n)
+	}
 	ctx := context.Background()
 	conn, err := websocket.Dial(ctx, url, nil)
 	if err != nil {
@@ -112,3 +115,38 @@ func readEcho(ctx context.Context, conn *websocket.Conn) error {
 // now is the page's clock, performance.now(), which the JavaScript loops
 // use too.
 func now() float64 { return js.Global().Get("performance").Call("now").Float() }
+
+// runHooks is the ping-pong loop in the browser's model: the OnMessage hook
+// sends the next message itself, with no goroutine in between.
+func runHooks(url string, n int) (float64, error) {
+	ctx := context.Background()
+	var conn *websocket.Conn
+	var start float64
+	count := 0
+	done := make(chan error, 1)
+	opts := &websocket.Options{OnMessage: func(typ websocket.MessageType, data []byte) {
+		count++
+		if count == warmup {
+			start = now()
+		}
+		if count == warmup+n {
+			done <- nil
+			return
+		}
+		if err := conn.Write(ctx, websocket.Text, message); err != nil {
+			done <- err
+		}
+	}}
+	conn, err := websocket.Dial(ctx, url, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx, wire.StatusNormalClosure, "")
+	if err := conn.Write(ctx, websocket.Text, message); err != nil {
+		return 0, err
+	}
+	if err := <-done; err != nil {
+		return 0, err
+	}
+	return now() - start, nil
+}
