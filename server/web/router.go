@@ -12,7 +12,9 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"duplex/server/chat"
 	"duplex/server/ws"
+	"duplex/shared/message"
 )
 
 // keepAlive is how often idle WebSocket peers are pinged; one that does
@@ -30,6 +32,8 @@ type Config struct {
 	// server shuts down.
 	Dev      bool
 	Stopping <-chan struct{}
+
+	Chat *chat.Hub // nil for a hub with an in-memory broker
 }
 
 // NewRouter returns the handler for all of Duplex's endpoints.
@@ -39,6 +43,9 @@ func NewRouter(cfg Config) http.Handler {
 	}
 	if cfg.Assets == nil {
 		cfg.Assets = Embedded()
+	}
+	if cfg.Chat == nil {
+		cfg.Chat = chat.NewHub(chat.Config{Log: cfg.Log})
 	}
 	assets, err := LoadAssets(cfg.Assets)
 	if err != nil {
@@ -80,6 +87,16 @@ func NewRouter(cfg Config) http.Handler {
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
+	})
+	r.Handle("/ws/chat", &chatEndpoint{
+		hub: cfg.Chat,
+		upgrader: &ws.Upgrader{
+			Subprotocols: []string{message.Subprotocol},
+			ReadLimit:    message.MaxClientMessage,
+			KeepAlive:    keepAlive,
+			Group:        cfg.Conns,
+		},
+		log: cfg.Log,
 	})
 	r.Handle("/ws/echo", &echo{
 		upgrader: &ws.Upgrader{
