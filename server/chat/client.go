@@ -140,8 +140,7 @@ func (c *client) join(ctx context.Context, m *message.Join) {
 		return
 	}
 	joined := message.Append(nil, &message.Joined{Room: m.Room, Nick: given, LastSeq: last})
-	presence := message.Append(nil, &message.Presence{Room: m.Room, Nicks: r.presence()})
-	r.synced(c, append([][]byte{joined, presence}, frames...), last)
+	r.synced(c, joined, frames, last)
 	c.hub.announce(ctx, m.Room, &message.PresenceChange{Room: m.Room, Nick: given, Joined: true})
 }
 

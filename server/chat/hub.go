@@ -155,28 +155,26 @@ func (r *room) nick(c *client) string {
 	return ""
 }
 
-// presence returns the nicknames of the members.
-func (r *room) presence() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	nicks := make([]string, 0, len(r.nicks))
-	for n := range r.nicks {
-		nicks = append(nicks, n)
-	}
-	return nicks
-}
-
-// synced sends c what it missed — the history batches, already encoded —
-// then the messages delivered meanwhile that come after them, and from
-// then on delivers to c directly.
-func (r *room) synced(c *client, frames [][]byte, lastSeq uint64) {
+// synced sends c its Joined answer, the room's presence, and what it
+// missed — the history batches, already encoded — then the messages
+// delivered meanwhile that come after them; from then on the room
+// delivers to c directly. Presence is taken here, under the lock that
+// deliveries take, so that no join or leave falls between the list and
+// the changes that follow it.
+func (r *room) synced(c *client, joined []byte, history [][]byte, lastSeq uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.members[c]
 	if m == nil {
 		return
 	}
-	for _, f := range frames {
+	nicks := make([]string, 0, len(r.nicks))
+	for n := range r.nicks {
+		nicks = append(nicks, n)
+	}
+	c.enqueue(joined)
+	c.enqueue(message.Append(nil, &message.Presence{Room: r.name, Nicks: nicks}))
+	for _, f := range history {
 		c.enqueue(f)
 	}
 	m.lastSeq = lastSeq
@@ -205,10 +203,13 @@ func (r *room) deliver(msg message.Message) {
 		about = m.Nick
 	}
 	for c, m := range r.members {
+		println("deliver", msg.Kind().String(), "to", m.nick, m.syncing)
 		switch {
 		case about != "" && m.nick == about:
 			continue
-		case chat != nil && m.syncing:
+		case m.syncing && chat == nil:
+			continue // the presence it will be sent is newer
+		case m.syncing:
 			if len(m.pending) < r.hub.cfg.QueueSize {
 				m.pending = append(m.pending, chat)
 			} else {

@@ -34,18 +34,12 @@ type messageReader struct {
 // which discard whatever of it is unread. ctx bounds the wait for the
 // message to begin; if it ends during the wait, the connection is closed.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, nil, err
-	}
-	if err := c.lockRead(); err != nil {
+	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
 	reset := c.watchRead(ctx)
-	typ, err := MessageType(0), c.awaitInput()
-	if err == nil {
-		typ, err = c.beginMessage()
-	}
+	typ, err := c.nextMessage()
 	if err = c.readDone(ctx, reset, err); err != nil {
 		return 0, nil, err
 	}
@@ -57,18 +51,12 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 // ctx bounds the whole read; if it ends during the read, the connection is
 // closed, since a frame may be half read.
 func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, nil, err
-	}
-	if err := c.lockRead(); err != nil {
+	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
 	reset := c.watchRead(ctx)
-	typ, err := MessageType(0), c.awaitInput()
-	if err == nil {
-		typ, err = c.beginMessage()
-	}
+	typ, err := c.nextMessage()
 	buf = buf[:0]
 	r := &c.reader
 	for err == nil {
@@ -100,7 +88,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if err := r.c.lockRead(); err != nil {
+	if err := r.c.lockRead(context.Background()); err != nil {
 		return 0, err
 	}
 	defer r.c.unlockRead()
@@ -108,8 +96,12 @@ func (r *messageReader) Read(p []byte) (int, error) {
 }
 
 // lockRead waits for other readers to finish; reads are meant to come from
-// one goroutine, so this rarely waits.
-func (c *Conn) lockRead() error {
+// one goroutine, so this rarely waits. It fails if ctx has ended or the
+// connection has failed.
+func (c *Conn) lockRead(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.readMu.Lock()
 	if c.readErr != nil {
 		c.readMu.Unlock()
@@ -146,6 +138,15 @@ func (c *Conn) readDone(ctx context.Context, reset bool, err error) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// nextMessage waits for input, then reads up to the start of the next data
+// message and returns its type.
+func (c *Conn) nextMessage() (MessageType, error) {
+	if err := c.awaitInput(); err != nil {
+		return 0, err
+	}
+	return c.beginMessage()
 }
 
 // awaitInput waits for the peer to send something if nothing is buffered.
