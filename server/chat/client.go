@@ -151,12 +151,16 @@ func (c *client) history(ctx context.Context, m *message.Join) ([][]byte, uint64
 	if m.Resume {
 		var frames [][]byte
 		after := m.After
+		// The batches go into the client's queue all at once: a resume
+		// that needs more than half of it would have the client
+		// disconnected as too slow, so it starts afresh instead.
+		maxBatches := max(1, cap(c.queue)/2)
 		for {
 			msgs, ok, err := broker.Since(ctx, m.Room, after, limit)
 			if err != nil {
 				return nil, 0, err
 			}
-			if !ok {
+			if !ok || len(msgs) > 0 && len(frames) == maxBatches {
 				break // too far behind: start again from the latest
 			}
 			if len(msgs) > 0 || len(frames) == 0 {

@@ -203,7 +203,6 @@ func (r *room) deliver(msg message.Message) {
 		about = m.Nick
 	}
 	for c, m := range r.members {
-		println("deliver", msg.Kind().String(), "to", m.nick, m.syncing)
 		switch {
 		case about != "" && m.nick == about:
 			continue
