@@ -15,6 +15,8 @@ package web
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
@@ -47,7 +49,17 @@ type testSite struct {
 	srv   *httptest.Server
 	conns *ws.Group
 	err   error
+
+	// The TCP connections, and which tab opened them, for dropConns.
+	mu     sync.Mutex
+	tcp    map[string]net.Conn // by remote address
+	owners map[string]string   // remote address → the tabCookie of its requests
 }
+
+// tabCookie names the browser context that a request comes from, for
+// dropConns: a test sets it in the context of the tab whose network it
+// means to cut.
+const tabCookie = "duplex-test-tab"
 
 // site is shared by every test of the package that needs it.
 var site testSite
@@ -78,9 +90,51 @@ func (s *testSite) start(t testing.TB) error {
 		return err
 	}
 	s.conns = &ws.Group{}
-	s.srv = httptest.NewServer(NewRouter(Config{Assets: os.DirFS(dir), Conns: s.conns}))
+	s.tcp, s.owners = map[string]net.Conn{}, map[string]string{}
+	router := NewRouter(Config{Assets: os.DirFS(dir), Conns: s.conns})
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(tabCookie); err == nil {
+			s.mu.Lock()
+			s.owners[r.RemoteAddr] = c.Value
+			s.mu.Unlock()
+		}
+		router.ServeHTTP(w, r)
+	}))
+	s.srv.Config.ConnState = func(c net.Conn, state http.ConnState) {
+		addr := c.RemoteAddr().String()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		switch state {
+		case http.StateNew:
+			s.tcp[addr] = c
+			delete(s.owners, addr) // a port used before by another connection
+		case http.StateClosed: // a hijacked connection, such as a WebSocket, never gets here
+			delete(s.tcp, addr)
+			delete(s.owners, addr)
+		}
+	}
+	s.srv.Start()
 	t.Logf("built the front end in %v; serving it at %s", time.Since(start).Round(time.Millisecond), s.srv.URL)
 	return nil
+}
+
+// dropConns closes, without a word, every TCP connection that requests
+// with the tabCookie value owner came on, WebSockets included — as a
+// network that fails does, seen from the server — and returns how many it
+// closed.
+func (s *testSite) dropConns(owner string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for addr, o := range s.owners {
+		if c := s.tcp[addr]; o == owner && c != nil {
+			c.Close()
+			delete(s.tcp, addr)
+			delete(s.owners, addr)
+			n++
+		}
+	}
+	return n
 }
 
 // close stops the server, closing the WebSockets still open, and removes
@@ -131,7 +185,7 @@ func TestIndexPageInBrowser(t *testing.T) {
 		t.Errorf("title %q, want %q", got, want)
 	}
 	demos := browsertest.Eval[[]string](b.Tab, `[...document.querySelectorAll("ul.demos a")].map(a => a.getAttribute("href"))`)
-	if want := []string{"/echo", "/playground"}; !slices.Equal(demos, want) {
+	if want := []string{"/echo", "/chat", "/playground"}; !slices.Equal(demos, want) {
 		t.Errorf("the demos link to %q, want %q", demos, want)
 	}
 	if got := browsertest.Eval[bool](b.Tab, `document.querySelector("#status") === null`); !got {

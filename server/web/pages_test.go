@@ -31,7 +31,7 @@ var fakeBuild = fstest.MapFS{
 
 func TestPagesWhenNotBuilt(t *testing.T) {
 	h := NewRouter(Config{Assets: fstest.MapFS{}})
-	for _, path := range []string{"/", "/echo", "/playground"} {
+	for _, path := range []string{"/", "/echo", "/chat", "/playground"} {
 		res, body := get(t, h, path)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: status %d, want 200: the page still explains itself", path, res.StatusCode)
@@ -75,6 +75,21 @@ func TestPagesServerRendered(t *testing.T) {
 			"echo-count":  "<dd",
 			"echo-rtt":    "<dd",
 			"echo-log":    "<ul",
+		}},
+		{name: "chat", path: "/chat", app: "chat", controls: map[string]string{
+			"join-form":     "<form",
+			"chat-nick":     `maxlength="24"`,
+			"chat-room":     `value="lobby"`,
+			"chat-join":     "disabled",
+			"chat-error":    `role="alert"`,
+			"chat-rooms":    "<div",
+			"chat-messages": "<div",
+			"chat-typing":   "<p",
+			"send-form":     "<form",
+			"chat-text":     "disabled",
+			"chat-send":     "disabled",
+			"chat-leave":    "disabled",
+			"chat-presence": "<ul",
 		}},
 		{name: "playground", path: "/playground", app: "playground", controls: map[string]string{
 			"connect-form":   "<form",
@@ -141,4 +156,26 @@ func TestPagesServerRendered(t *testing.T) {
 // "" if there is none.
 func openingTag(html, id string) string {
 	return regexp.MustCompile(`<[a-z]+\b[^>]*\sid="` + regexp.QuoteMeta(id) + `"[^>]*>`).FindString(html)
+}
+
+// TestChatPageLinks checks that the chat page is in the navigation and
+// among the demos, and links to the code behind it.
+func TestChatPageLinks(t *testing.T) {
+	h := NewRouter(Config{Assets: fakeBuild})
+	_, body := get(t, h, "/chat")
+	for _, want := range []string{
+		`<title>Chat · Duplex</title>`,
+		`<a href="/chat" aria-current="page">Chat</a>`,
+		`<a href="/source/wasm/chat/chat.go"><code>wasm/chat/chat.go</code>`,
+		`<a href="/source/wasm/websocket/reconnect.go"><code>wasm/websocket/reconnect.go</code>`,
+		`<a href="/source/server/chat/hub.go"><code>server/chat/hub.go</code>`,
+		`<a href="/source/shared/message/types.go"><code>shared/message/types.go</code>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET /chat lacks %s", want)
+		}
+	}
+	if _, index := get(t, h, "/"); !strings.Contains(index, `<span>Rooms, nicknames, presence and typing;`) {
+		t.Error("the index does not list the chat")
+	}
 }

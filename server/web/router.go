@@ -67,6 +67,12 @@ func NewRouter(cfg Config) http.Handler {
 			{"the endpoint", "server/web/echo.go"},
 			{"the connection", "server/ws/conn.go"},
 		}}},
+		{"/chat", chatPage, page{Title: "Chat", App: "chat", Source: []sourceLink{
+			{"the client", "wasm/chat/chat.go"},
+			{"reconnecting", "wasm/websocket/reconnect.go"},
+			{"the server", "server/chat/hub.go"},
+			{"the protocol", "shared/message/types.go"},
+		}}},
 		{"/playground", playgroundPage, page{Title: "API playground", App: "playground", Source: []sourceLink{
 			{"the client", "wasm/playground/playground.go"},
 			{"the Go WebSocket API", "wasm/websocket/websocket.go"},

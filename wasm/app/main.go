@@ -6,6 +6,7 @@
 package main
 
 import (
+	"duplex/wasm/chat"
 	"duplex/wasm/dom"
 	"duplex/wasm/echo"
 	"duplex/wasm/playground"
@@ -14,6 +15,8 @@ import (
 func main() {
 	status := dom.ByID("status")
 	switch app := dom.Body().Data("app"); app {
+	case "chat":
+		chat.Run(status)
 	case "echo":
 		echo.Run(status)
 	case "playground":

@@ -66,6 +66,18 @@ func (e Element) Append(tag, class, text string) Element {
 	return Element{child}
 }
 
+// SetAttr sets the element's attribute name to value.
+func (e Element) SetAttr(name, value string) { e.v.Call("setAttribute", name, value) }
+
+// SetHidden shows or hides the element, with its hidden attribute.
+func (e Element) SetHidden(hidden bool) { e.v.Set("hidden", hidden) }
+
+// Focus moves the keyboard focus to the element.
+func (e Element) Focus() { e.v.Call("focus") }
+
+// Remove takes the element out of the document.
+func (e Element) Remove() { e.v.Call("remove") }
+
 // ScrollToEnd scrolls e to show its last child.
 func (e Element) ScrollToEnd() { e.v.Set("scrollTop", e.v.Get("scrollHeight")) }
 
@@ -82,6 +94,17 @@ func (e Element) On(event string, f func()) {
 			args[0].Call("preventDefault")
 		}
 		f()
+		return nil
+	})
+	e.v.Call("addEventListener", event, fn)
+}
+
+// OnTarget is On for events on e's descendants, such as clicks on buttons
+// that come and go: one listener on e serves them all, and f gets the
+// element the event happened on.
+func (e Element) OnTarget(event string, f func(target Element)) {
+	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		f(Element{args[0].Get("target")})
 		return nil
 	})
 	e.v.Call("addEventListener", event, fn)

@@ -168,6 +168,35 @@ func testServer(wasmPath string) http.Handler {
 		}
 	})
 
+	// Echoes n messages (the query's n, default 0), waits ms milliseconds
+	// (default 0), then drops the connection: it closes the TCP connection
+	// without a close frame, as a network that fails does, so the browser
+	// reports 1006.
+	mux.HandleFunc("/ws/drop-after", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		c, err := echo.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		var buf []byte
+		for range n {
+			typ, msg, err := c.ReadMessage(r.Context(), buf)
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(r.Context(), typ, msg); err != nil {
+				return
+			}
+			buf = msg
+		}
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-c.Done():
+		}
+	})
+
 	// Never answers the handshake, for a Dial that must give up.
 	mux.HandleFunc("/ws/stall", func(w http.ResponseWriter, r *http.Request) {
 		select {

@@ -6,6 +6,11 @@
 //
 // JavaScript callbacks never block: each one only hands its event to Go.
 //
+// Reconnecting, in reconnect.go, keeps a connection coming back: it
+// redials with exponential backoff and jitter when the connection drops,
+// waits for the network while the browser is offline, and calls a hook on
+// each new connection, where an application restores its state.
+//
 // The API exists only in js/wasm builds; on other platforms the package is
 // empty. Its tests run inside headless Chromium: see browser_test.go.
 package websocket

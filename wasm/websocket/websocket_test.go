@@ -6,12 +6,15 @@ package websocket
 // runs them), against the page's own server, so relative URLs reach its
 // endpoints:
 //
-//	/ws/echo               sends every message back
-//	/ws/echo-proto         the same, speaking the subprotocol "duplex.v1"
-//	/ws/close-after-first  sends the first message back, then closes with 4001 "server bye"
-//	/ws/slow               takes 5 ms over each message; answers the text "count"
-//	                       with the number of binary bytes read so far
-//	/ws/stall              never answers the handshake
+//	/ws/echo                 sends every message back
+//	/ws/echo-proto           the same, speaking the subprotocol "duplex.v1"
+//	/ws/close-after-first    sends the first message back, then closes with 4001 "server bye"
+//	/ws/slow                 takes 5 ms over each message; answers the text "count"
+//	                         with the number of binary bytes read so far
+//	/ws/stall                never answers the handshake
+//	/ws/drop-after?n=N&ms=M  sends N messages back, waits M ms, then drops the
+//	                         connection: closes it without a close frame, so the
+//	                         browser reports 1006, as when the network fails
 //
 // Any other path under /ws/ is a 404. Every test closes what it opens: a
 // callback that fires after the program has exited is an uncaught exception
@@ -22,6 +25,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall/js"
@@ -651,5 +655,475 @@ func TestCloseErrorText(t *testing.T) {
 		if tc.err.WasClean && strings.Contains(s, "not clean") {
 			t.Errorf("%s.Error() = %q says not clean", describe(&tc.err), s)
 		}
+	}
+}
+
+// The tests of Reconnecting.
+
+// A stateLog records what a Reconnecting reports through its hooks.
+type stateLog struct {
+	t      *testing.T
+	states chan State
+	opens  chan *Conn // the connections OnOpen was called with
+}
+
+// reconnect starts a Reconnecting to url, records its states and
+// connections, and closes it when the test ends.
+func reconnect(t *testing.T, url string, opts ReconnectOptions) (*Reconnecting, *stateLog) {
+	t.Helper()
+	log := &stateLog{t: t, states: make(chan State, 1024), opens: make(chan *Conn, 256)}
+	opts.OnOpen = func(c *Conn) error {
+		log.opens <- c
+		return nil
+	}
+	opts.OnState = func(s State) { log.states <- s }
+	r, err := Reconnect(url, &opts)
+	if err != nil {
+		t.Fatalf("Reconnect(%q): %v", url, err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		select {
+		case <-r.Done():
+		case <-time.After(10 * time.Second):
+			t.Error("the Reconnecting did not end within 10s of Close")
+		}
+	})
+	return r, log
+}
+
+// next returns the next state reported, or fails the test if none comes.
+func (l *stateLog) next() State {
+	l.t.Helper()
+	select {
+	case s := <-l.states:
+		return s
+	case <-time.After(10 * time.Second):
+		l.t.Fatal("no state reported within 10s")
+		return State{}
+	}
+}
+
+// expect fails the test unless the next state has the phase and the
+// attempt; it returns the state.
+func (l *stateLog) expect(phase Phase, attempt int) State {
+	l.t.Helper()
+	s := l.next()
+	if s.Phase != phase || s.Attempt != attempt {
+		l.t.Fatalf("state %s, want %v, attempt %d", describeState(s), phase, attempt)
+	}
+	return s
+}
+
+// quiet fails the test if a state is reported within d.
+func (l *stateLog) quiet(d time.Duration, why string) {
+	l.t.Helper()
+	select {
+	case s := <-l.states:
+		l.t.Fatalf("%s, yet it reported %s", why, describeState(s))
+	case <-time.After(d):
+	}
+}
+
+func describeState(s State) string {
+	d := s.Phase.String() + ", attempt " + strconv.Itoa(s.Attempt)
+	if s.Phase == PhaseReconnecting {
+		d += ", delay " + s.Delay.String()
+	}
+	if s.Offline {
+		d += ", offline"
+	}
+	if s.Err != nil {
+		d += ", after " + s.Err.Error()
+	}
+	return d
+}
+
+// ceilingJitter makes every wait predictable: the longest allowed.
+func ceilingJitter(ceiling time.Duration) time.Duration { return ceiling }
+
+// waitDone waits for r to end after Close.
+func waitDone(t *testing.T, r *Reconnecting, within time.Duration) {
+	t.Helper()
+	select {
+	case <-r.Done():
+	case <-time.After(within):
+		t.Fatalf("the Reconnecting did not end within %v of Close", within)
+	}
+}
+
+func TestReconnectAfterDrop(t *testing.T) {
+	ctx := testContext(t)
+	const delay = 200 * time.Millisecond // long enough to write while it waits
+	r, log := reconnect(t, "/ws/drop-after?n=3", ReconnectOptions{MinDelay: delay, Jitter: ceilingJitter})
+	log.expect(PhaseConnecting, 0)
+	log.expect(PhaseOpen, 0)
+	first := <-log.opens // OnOpen ran before the state was reported
+	if r.Conn() != first {
+		t.Fatal("Conn() is not the connection OnOpen was given")
+	}
+	for i := range 3 {
+		msg := "before the drop " + strconv.Itoa(i)
+		if err := r.Write(ctx, Text, []byte(msg)); err != nil {
+			t.Fatalf("Write #%d: %v", i, err)
+		}
+		if _, got, err := r.Read(ctx); err != nil || string(got) != msg {
+			t.Fatalf("Read #%d = %q, %v; want %q", i, got, err, msg)
+		}
+	}
+
+	// The server drops the connection after its third echo. A Read that
+	// waits meanwhile gets the next message, from the next connection.
+	read := make(chan string, 1)
+	go func() {
+		_, got, err := r.Read(ctx)
+		if err != nil {
+			read <- "error: " + err.Error()
+			return
+		}
+		read <- string(got)
+	}()
+	s := log.expect(PhaseReconnecting, 1)
+	if ce := asCloseError(t, s.Err); ce.Code != wire.StatusAbnormalClosure || ce.WasClean {
+		t.Errorf("the drop was reported as %s, want 1006, not clean", describe(ce))
+	}
+	if s.Delay != delay {
+		t.Errorf("first redial after %v, want %v", s.Delay, delay)
+	}
+	if err := r.Write(ctx, Text, []byte("lost")); !errors.Is(err, ErrDisconnected) {
+		t.Errorf("Write while reconnecting = %v, want ErrDisconnected", err)
+	}
+	if c := r.Conn(); c != nil {
+		t.Error("Conn() is not nil while reconnecting")
+	}
+
+	log.expect(PhaseConnecting, 1)
+	log.expect(PhaseOpen, 1)
+	second := <-log.opens
+	if second == first || r.Conn() != second {
+		t.Fatal("the connection after the drop is not a new one, or not the current one")
+	}
+	if err := first.CloseError(); err == nil {
+		t.Error("the first connection is not closed")
+	}
+	if err := r.Write(ctx, Text, []byte("after the drop")); err != nil {
+		t.Fatalf("Write after reconnecting: %v", err)
+	}
+	select {
+	case got := <-read:
+		if got != "after the drop" {
+			t.Errorf("the Read that waited across the reconnect got %q", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the Read that waited across the reconnect did not return")
+	}
+	if n := len(log.opens); n != 0 {
+		t.Errorf("OnOpen called %d more times than there were connections", n)
+	}
+}
+
+func TestReconnectBackoff(t *testing.T) {
+	t.Run("doubles", func(t *testing.T) {
+		// A 404: every dial fails.
+		_, log := reconnect(t, "/ws/no-such-endpoint", ReconnectOptions{
+			MinDelay: 10 * time.Millisecond, MaxDelay: 80 * time.Millisecond, Jitter: ceilingJitter,
+		})
+		log.expect(PhaseConnecting, 0)
+		for i, want := range []time.Duration{10, 20, 40, 80, 80, 80} {
+			want *= time.Millisecond
+			s := log.expect(PhaseReconnecting, i+1)
+			if s.Delay != want {
+				t.Errorf("wait before redial %d = %v, want %v", i+1, s.Delay, want)
+			}
+			if ce := asCloseError(t, s.Err); ce.Code != wire.StatusAbnormalClosure {
+				t.Errorf("failed dial reported as %s", describe(ce))
+			}
+			log.expect(PhaseConnecting, i+1)
+		}
+		if n := len(log.opens); n != 0 {
+			t.Errorf("OnOpen called %d times, but no dial succeeded", n)
+		}
+	})
+
+	t.Run("full jitter", func(t *testing.T) {
+		_, log := reconnect(t, "/ws/no-such-endpoint", ReconnectOptions{
+			MinDelay: 4 * time.Millisecond, MaxDelay: 32 * time.Millisecond,
+		})
+		log.expect(PhaseConnecting, 0)
+		below := 0
+		for i, ceiling := range []time.Duration{4, 8, 16, 32, 32, 32, 32, 32} {
+			ceiling *= time.Millisecond
+			s := log.expect(PhaseReconnecting, i+1)
+			if s.Delay < 0 || s.Delay > ceiling {
+				t.Errorf("wait before redial %d = %v, outside [0, %v]", i+1, s.Delay, ceiling)
+			}
+			if s.Delay < ceiling {
+				below++
+			}
+			log.expect(PhaseConnecting, i+1)
+		}
+		if below == 0 {
+			t.Error("every wait was its ceiling: no jitter")
+		}
+	})
+
+	// Connections that open, then drop: unless they lasted long enough to
+	// count as stable, each drop makes the next wait longer. (The margins
+	// are wide: the page may see the open event late.)
+	for _, tc := range []struct {
+		name     string
+		url      string
+		stable   time.Duration
+		attempts []int
+		delays   []time.Duration
+	}{
+		{"grows across short-lived connections", "/ws/drop-after?ms=30", time.Hour, []int{1, 2, 3, 4}, []time.Duration{5, 10, 20, 40}},
+		{"resets after a stable connection", "/ws/drop-after?ms=150", 20 * time.Millisecond, []int{1, 1, 1, 1}, []time.Duration{5, 5, 5, 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, log := reconnect(t, tc.url, ReconnectOptions{
+				MinDelay: 5 * time.Millisecond, MaxDelay: time.Second, StableAfter: tc.stable, Jitter: ceilingJitter,
+			})
+			log.expect(PhaseConnecting, 0)
+			log.expect(PhaseOpen, 0)
+			for i, attempt := range tc.attempts {
+				s := log.expect(PhaseReconnecting, attempt)
+				if want := tc.delays[i] * time.Millisecond; s.Delay != want {
+					t.Errorf("wait before redial %d = %v, want %v", i+1, s.Delay, want)
+				}
+				log.expect(PhaseConnecting, attempt)
+				log.expect(PhaseOpen, attempt)
+			}
+			// OnOpen was called once per connection, each time with a new one.
+			seen := map[*Conn]bool{}
+			for len(log.opens) > 0 {
+				seen[<-log.opens] = true
+			}
+			if want := len(tc.attempts) + 1; len(seen) != want {
+				t.Errorf("OnOpen saw %d connections, want %d", len(seen), want)
+			}
+		})
+	}
+}
+
+func TestReconnectOnOpenError(t *testing.T) {
+	ctx := testContext(t)
+	fail := true
+	var opens []*Conn
+	r, err := Reconnect("/ws/echo", &ReconnectOptions{
+		MinDelay: 5 * time.Millisecond,
+		Jitter:   ceilingJitter,
+		OnOpen: func(c *Conn) error {
+			opens = append(opens, c)
+			if fail {
+				fail = false
+				return errors.New("not this one")
+			}
+			return c.Write(ctx, Text, []byte("first"))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		r.Close()
+		waitDone(t, r, 10*time.Second)
+	}()
+	if err := r.Write(ctx, Text, []byte("second")); !errors.Is(err, ErrDisconnected) {
+		t.Errorf("Write before the first connection opened = %v, want ErrDisconnected", err)
+	}
+	// What OnOpen wrote went first; the connection it refused was closed.
+	if _, got, err := r.Read(ctx); err != nil || string(got) != "first" {
+		t.Fatalf("Read = %q, %v; want what OnOpen wrote", got, err)
+	}
+	if len(opens) != 2 {
+		t.Fatalf("OnOpen called %d times, want 2", len(opens))
+	}
+	select {
+	case <-opens[0].Closed():
+	case <-ctx.Done():
+		t.Fatal("the connection OnOpen refused was not closed")
+	}
+	if s := r.State(); s.Phase != PhaseOpen || s.Attempt != 1 {
+		t.Errorf("state %s, want open after redial 1", describeState(s))
+	}
+}
+
+func TestReconnectClose(t *testing.T) {
+	t.Run("while open", func(t *testing.T) {
+		ctx := testContext(t)
+		r, log := reconnect(t, "/ws/echo", ReconnectOptions{MinDelay: 5 * time.Millisecond})
+		log.expect(PhaseConnecting, 0)
+		log.expect(PhaseOpen, 0)
+		c := <-log.opens
+		r.Close()
+		waitDone(t, r, 5*time.Second)
+		log.expect(PhaseClosed, 0)
+		if ce := c.CloseError(); ce == nil || ce.Code != wire.StatusNormalClosure || !ce.WasClean {
+			t.Errorf("the connection ended with %s, want a clean 1000", describe(ce))
+		}
+		if n := len(c.funcs); n != 0 {
+			t.Errorf("%d js.Funcs left on the closed connection", n)
+		}
+		log.quiet(300*time.Millisecond, "Close stops it for good")
+		if _, _, err := r.Read(ctx); !errors.Is(err, ErrClosed) {
+			t.Errorf("Read after Close = %v, want ErrClosed", err)
+		}
+		if err := r.Write(ctx, Text, []byte("x")); !errors.Is(err, ErrClosed) {
+			t.Errorf("Write after Close = %v, want ErrClosed", err)
+		}
+		r.Close() // again: nothing happens
+		if s := r.State(); s.Phase != PhaseClosed {
+			t.Errorf("State() = %s after Close", describeState(s))
+		}
+	})
+
+	t.Run("while waiting to redial", func(t *testing.T) {
+		r, log := reconnect(t, "/ws/no-such-endpoint", ReconnectOptions{MinDelay: time.Minute, Jitter: ceilingJitter})
+		log.expect(PhaseConnecting, 0)
+		log.expect(PhaseReconnecting, 1)
+		r.Close()
+		waitDone(t, r, time.Second)
+		log.expect(PhaseClosed, 0)
+		log.quiet(100*time.Millisecond, "Close stops it for good")
+	})
+
+	t.Run("while dialing", func(t *testing.T) {
+		r, log := reconnect(t, "/ws/stall", ReconnectOptions{})
+		log.expect(PhaseConnecting, 0)
+		r.Close()
+		waitDone(t, r, 6*time.Second)
+		log.expect(PhaseClosed, 0)
+	})
+
+	t.Run("a message not yet read", func(t *testing.T) {
+		ctx := testContext(t)
+		r, log := reconnect(t, "/ws/echo", ReconnectOptions{})
+		log.expect(PhaseConnecting, 0)
+		log.expect(PhaseOpen, 0)
+		c := <-log.opens
+		if err := r.Write(ctx, Text, []byte("still here")); err != nil {
+			t.Fatal(err)
+		}
+		// Wait for the echo to arrive before closing.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			c.mu.Lock()
+			n := len(c.queue)
+			c.mu.Unlock()
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the echo did not arrive")
+			}
+		}
+		r.Close()
+		waitDone(t, r, 5*time.Second)
+		if _, got, err := r.Read(ctx); err != nil || string(got) != "still here" {
+			t.Errorf("Read after Close = %q, %v; want the message received before", got, err)
+		}
+		if _, _, err := r.Read(ctx); !errors.Is(err, ErrClosed) {
+			t.Errorf("second Read after Close = %v, want ErrClosed", err)
+		}
+	})
+}
+
+// setOffline makes navigator.onLine false, or gives the browser its own
+// value back and fires the online event, as the browser does when the
+// network returns.
+func setOffline(offline bool) {
+	global := js.Global()
+	nav := global.Get("navigator")
+	if offline {
+		global.Get("Object").Call("defineProperty", nav, "onLine", map[string]any{"configurable": true, "value": false})
+		return
+	}
+	global.Get("Reflect").Call("deleteProperty", nav, "onLine")
+	global.Call("dispatchEvent", global.Get("Event").New("online"))
+}
+
+func TestReconnectOffline(t *testing.T) {
+	ctx := testContext(t)
+	const delay = 10 * time.Millisecond
+	r, log := reconnect(t, "/ws/drop-after?n=1", ReconnectOptions{MinDelay: delay, Jitter: ceilingJitter})
+	t.Cleanup(func() { setOffline(false) })
+	log.expect(PhaseConnecting, 0)
+	log.expect(PhaseOpen, 0)
+
+	// The network goes, and the server drops the connection.
+	setOffline(true)
+	if err := r.Write(ctx, Text, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := log.expect(PhaseReconnecting, 1); !s.Offline {
+		t.Fatalf("state %s while the browser is offline, want offline", describeState(s))
+	}
+	log.quiet(300*time.Millisecond, "while offline it waits for the network")
+
+	// The network comes back: it waits its delay, and redials.
+	setOffline(false)
+	if s := log.expect(PhaseReconnecting, 1); s.Offline || s.Delay != delay {
+		t.Errorf("state %s once online, want a wait of %v", describeState(s), delay)
+	}
+	log.expect(PhaseConnecting, 1)
+	log.expect(PhaseOpen, 1)
+
+	// Close ends a wait for the network too. (The connection was short:
+	// this is redial 2.)
+	setOffline(true)
+	if err := r.Write(ctx, Text, []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := log.expect(PhaseReconnecting, 2); !s.Offline {
+		t.Fatalf("state %s, want offline", describeState(s))
+	}
+	r.Close()
+	waitDone(t, r, time.Second)
+	log.expect(PhaseClosed, 0)
+}
+
+// TestReconnectNoLeak checks that reconnecting, however many times, leaves
+// no goroutine, no js.Func and no connection behind.
+func TestReconnectNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	r, log := reconnect(t, "/ws/drop-after?ms=5", ReconnectOptions{
+		MinDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Jitter: ceilingJitter,
+	})
+	for opens := 0; opens < 10; {
+		if log.next().Phase == PhaseOpen {
+			opens++
+		}
+	}
+	r.mu.Lock()
+	kept := len(r.unread)
+	r.mu.Unlock()
+	if kept > 2 {
+		t.Errorf("%d connections kept for Read, which nobody calls; want at most 2", kept)
+	}
+	r.Close()
+	waitDone(t, r, 5*time.Second)
+	conns := 0
+	for len(log.opens) > 0 {
+		c := <-log.opens
+		conns++
+		if n := len(c.funcs); n != 0 {
+			t.Errorf("connection %d keeps %d js.Funcs", conns, n)
+		}
+	}
+	if conns < 10 {
+		t.Errorf("OnOpen saw %d connections, want at least 10", conns)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before Reconnect", n, before)
 	}
 }
