@@ -213,7 +213,7 @@ func (c *client) onState(s websocket.State) {
 			c.setStatus("reconnecting", lost+". Offline: waiting for the network ("+attempt+")…")
 		} else {
 			c.setStatus("reconnecting", lost+". Reconnecting ("+attempt+", in "+
-				strconv.FormatFloat(s.Delay.Seconds(), 'f', 1, 64)+" s)…")
+				dom.Fixed(s.Delay.Seconds(), 1)+" s)…")
 		}
 	case websocket.PhaseClosed:
 		c.setStatus("closed", "Closed. Reload the page to connect again.")

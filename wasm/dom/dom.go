@@ -112,3 +112,10 @@ func (e Element) OnTarget(event string, f func(target Element)) {
 
 // Now returns the page's high-resolution clock, in milliseconds.
 func Now() float64 { return js.Global().Get("performance").Call("now").Float() }
+
+// Fixed formats f with the given number of decimals, as JavaScript's
+// toFixed does. The browser's formatting keeps strconv's float tables out
+// of the module.
+func Fixed(f float64, decimals int) string {
+	return js.ValueOf(f).Call("toFixed", decimals).String()
+}

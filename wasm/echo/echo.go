@@ -116,7 +116,7 @@ func (d *demo) readEchoes() error {
 		trips := d.trips
 		d.mu.Unlock()
 
-		rtt := strconv.FormatFloat(now-s.at, 'f', 1, 64) + " ms"
+		rtt := dom.Fixed(now-s.at, 1) + " ms"
 		check := " ✓ identical"
 		if s.typ != typ || !bytes.Equal(s.data, data) {
 			check = " ✗ differs from what was sent"
@@ -155,9 +155,9 @@ func preview(typ websocket.MessageType, data []byte) string {
 func size(n int) string {
 	switch {
 	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 2, 64) + " MiB"
+		return dom.Fixed(float64(n)/(1<<20), 2) + " MiB"
 	case n >= 1<<10:
-		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+		return dom.Fixed(float64(n)/(1<<10), 1) + " KiB"
 	}
 	return strconv.Itoa(n) + " B"
 }
