@@ -117,5 +117,5 @@ func Now() float64 { return js.Global().Get("performance").Call("now").Float() }
 // toFixed does. The browser's formatting keeps strconv's float tables out
 // of the module.
 func Fixed(f float64, decimals int) string {
-	return js.ValueOf(f).Call("toFixed", decimals).String()
+	return js.Global().Get("Number").New(f).Call("toFixed", decimals).String()
 }
