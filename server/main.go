@@ -1,6 +1,6 @@
 // Command server serves Duplex: its demo pages and WebSocket endpoints.
 //
-//	go run ./server [-addr host:port] [-v]
+//	go run ./server [-addr host:port] [-nats URL] [-v]
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"duplex/server/chat"
 	"duplex/server/web"
 	"duplex/server/ws"
 	"duplex/shared/wire"
@@ -25,6 +26,7 @@ func main() {
 	addr := flag.String("addr", "localhost:8080", "`host:port` to listen on")
 	verbose := flag.Bool("v", false, "log every connection")
 	dev := flag.Bool("dev", false, "development mode: open pages reload when the server restarts")
+	natsURL := flag.String("nats", "", "share rooms with other instances through NATS JetStream at `URL`; default: rooms live in this process")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -35,16 +37,40 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hub, closeChat, err := newChat(ctx, *natsURL, log)
+	if err != nil {
+		log.Error("cannot share the chat rooms", "err", err)
+		os.Exit(1)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		closeChat()
 		log.Error("cannot listen", "addr", *addr, "err", err)
 		os.Exit(1)
 	}
 	log.Info("Duplex is serving", "url", "http://"+displayAddr(*addr, ln.Addr()))
-	if err := run(ctx, ln, log, *dev); err != nil {
+	err = run(ctx, ln, log, *dev, hub)
+	closeChat() // now that run has closed the WebSockets
+	if err != nil {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
+}
+
+// newChat returns the chat hub, whose rooms are shared with other
+// instances through the NATS server at natsURL or, if it is "", live in
+// this process; and a function that closes the connection to NATS.
+func newChat(ctx context.Context, natsURL string, log *slog.Logger) (*chat.Hub, func(), error) {
+	if natsURL == "" {
+		log.Info("chat rooms live in this process")
+		return chat.NewHub(chat.Config{Log: log}), func() {}, nil
+	}
+	b, err := chat.DialNATS(ctx, natsURL, chat.NATSOptions{Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("chat rooms are shared through NATS JetStream", "server", b.Conn().ConnectedUrlRedacted())
+	return chat.NewHub(chat.Config{Broker: b, Log: log}), b.Close, nil
 }
 
 // shutdownTimeout bounds how long shutdown waits for connections to close.
@@ -52,12 +78,13 @@ const shutdownTimeout = 10 * time.Second
 
 // run serves on ln until ctx ends, then shuts down gracefully: it stops
 // accepting, closes every WebSocket with 1001 (going away) and waits for
-// them and for HTTP requests in flight, up to shutdownTimeout.
-func run(ctx context.Context, ln net.Listener, log *slog.Logger, dev bool) error {
+// them and for HTTP requests in flight, up to shutdownTimeout. The chat
+// is hub's, or one in memory if hub is nil.
+func run(ctx context.Context, ln net.Listener, log *slog.Logger, dev bool, hub *chat.Hub) error {
 	conns := &ws.Group{}
 	stopping := make(chan struct{})
 	srv := &http.Server{
-		Handler:           web.NewRouter(web.Config{Log: log, Conns: conns, Dev: dev, Stopping: stopping}),
+		Handler:           web.NewRouter(web.Config{Log: log, Conns: conns, Dev: dev, Stopping: stopping, Chat: hub}),
 		ReadHeaderTimeout: 10 * time.Second, // against slow-loris clients
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -11,6 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"duplex/shared/message"
 	"duplex/shared/wire"
 )
 
@@ -21,7 +27,7 @@ func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), false) }()
+	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), false, nil) }()
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -81,4 +87,85 @@ func TestDisplayAddr(t *testing.T) {
 	if !strings.Contains(displayAddr("[::]:0", &net.TCPAddr{IP: net.IPv6unspecified, Port: 9}), "localhost") {
 		t.Error("unspecified IPv6 host not shown as localhost")
 	}
+}
+
+// With -nats, the chat's rooms are streams on the NATS server.
+func TestChatThroughNATS(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+
+	log := slog.New(slog.DiscardHandler)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hub, closeChat, err := newChat(ctx, ns.ClientURL(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(serving, ln, log, false, hub) }()
+
+	conn, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws/chat", &websocket.DialOptions{Subprotocols: []string{message.Subprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	for _, m := range []message.Message{&message.Join{Room: "lobby", Nick: "ann"}, &message.Send{Room: "lobby", Text: "hello"}} {
+		if err := conn.Write(ctx, websocket.MessageBinary, message.Append(nil, m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := message.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := m.(*message.Chat); ok {
+			if c.Seq != 1 || c.Text != "hello" {
+				t.Errorf("got %+v, want hello as message 1", c)
+			}
+			break
+		}
+	}
+
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := js.Stream(ctx, "CHAT_lobby"); err != nil || st.CachedInfo().State.Msgs != 1 {
+		t.Errorf("the room's stream on the NATS server: %v", err)
+	}
+
+	stop()
+	go func() { // answer the server's close
+		for {
+			if _, _, err := conn.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	closeChat()
 }
