@@ -132,7 +132,7 @@ func (f *fanout) wait(b *testing.B) {
 // those would send 50 million presence changes, and 10,000 lists of up to
 // 10,000 names, before the benchmark starts.
 func joinQuietly(b *testing.B, h *Hub, c *client, room, nick string) {
-	r, _, err := h.join(c, room, nick)
+	r, _, err := h.join(context.Background(), c, room, nick)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -335,12 +335,13 @@ func (c *rawClient) next() (wire.Header, []byte, error) {
 // carry).
 func BenchmarkLatency(b *testing.B) {
 	for _, n := range []int{100, 200, 300, 400, 500, 1000} {
-		b.Run("members="+strconv.Itoa(n), func(b *testing.B) { benchLatency(b, n) })
+		b.Run("members="+strconv.Itoa(n), func(b *testing.B) { benchLatency(b, n, benchServer(b, Config{})) })
 	}
 }
 
-func benchLatency(b *testing.B, n int) {
-	addr := benchServer(b, Config{})
+// benchLatency runs the load on n members, spread evenly over the chat
+// servers at addrs.
+func benchLatency(b *testing.B, n int, addrs ...string) {
 	base := time.Now()
 	now := func() int64 { return int64(time.Since(base)) } // monotonic
 
@@ -362,7 +363,7 @@ func benchLatency(b *testing.B, n int) {
 	var received, sent atomic.Int64
 	var readers sync.WaitGroup
 	for i := range n {
-		c := dialRaw(b, addr)
+		c := dialRaw(b, addrs[i%len(addrs)])
 		clients[i] = c
 		joined := make(chan struct{})
 		r := &receivers[i]

@@ -32,6 +32,18 @@ type Broker interface {
 	// Subscribe calls deliver with each message published and each event
 	// announced in the room, one at a time, until stop is called.
 	Subscribe(room string, deliver func(message.Message)) (stop func(), err error)
+
+	// Claim takes nick in the room for a member of this instance: ok is
+	// false if a member of any instance has it already. A nickname is
+	// held by one member of a room at a time until Release gives it up.
+	Claim(ctx context.Context, room, nick string) (ok bool, err error)
+
+	// Release gives up a nickname that Claim took.
+	Release(ctx context.Context, room, nick string) error
+
+	// Members returns the nicknames claimed in the room, on every
+	// instance, in no particular order.
+	Members(ctx context.Context, room string) ([]string, error)
 }
 
 // Memory is a Broker for a single process. Each room's log keeps its
@@ -39,8 +51,9 @@ type Broker interface {
 type Memory struct {
 	Keep int
 
-	mu    sync.Mutex
-	rooms map[string]*memoryRoom
+	mu      sync.Mutex // taken last: never held while another lock is taken
+	rooms   map[string]*memoryRoom
+	members map[string]map[string]bool // room → nicknames claimed
 }
 
 type memoryRoom struct {
@@ -137,4 +150,43 @@ func (m *Memory) Subscribe(room string, deliver func(message.Message)) (func(), 
 		delete(r.subs, key)
 		r.mu.Unlock()
 	}, nil
+}
+
+// Claim implements Broker.
+func (m *Memory) Claim(_ context.Context, room, nick string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.members[room][nick] {
+		return false, nil
+	}
+	if m.members == nil {
+		m.members = map[string]map[string]bool{}
+	}
+	if m.members[room] == nil {
+		m.members[room] = map[string]bool{}
+	}
+	m.members[room][nick] = true
+	return true, nil
+}
+
+// Release implements Broker.
+func (m *Memory) Release(_ context.Context, room, nick string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.members[room], nick)
+	if len(m.members[room]) == 0 {
+		delete(m.members, room)
+	}
+	return nil
+}
+
+// Members implements Broker.
+func (m *Memory) Members(_ context.Context, room string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	nicks := make([]string, 0, len(m.members[room]))
+	for nick := range m.members[room] {
+		nicks = append(nicks, nick)
+	}
+	return nicks, nil
 }

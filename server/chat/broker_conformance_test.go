@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -235,6 +236,75 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 		}
 		if c.overlapped.Load() {
 			t.Error("calls to deliver overlapped")
+		}
+	})
+
+	t.Run("Presence", func(t *testing.T) {
+		// A nickname is claimed once per room, until released; Members
+		// lists each room's own.
+		b := newBroker(t, 0)
+		members := func(room string, want ...string) {
+			t.Helper()
+			got, err := b.Members(ctx, room)
+			slices.Sort(got)
+			slices.Sort(want)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("Members(%s) = %q, %v; want %q", room, got, err, want)
+			}
+		}
+		claim := func(room, nick string, want bool) {
+			t.Helper()
+			if ok, err := b.Claim(ctx, room, nick); ok != want || err != nil {
+				t.Errorf("Claim(%s, %q) = %v, %v; want %v", room, nick, ok, err, want)
+			}
+		}
+		members("a")
+		nicks := []string{"ann", "Zoë Smith", "山田", "a.b-c_d", "ann-2"}
+		for _, nick := range nicks {
+			claim("a", nick, true)
+		}
+		claim("a", "ann", false)
+		claim("a", "Zoë Smith", false)
+		claim("a", "ANN", true) // another nickname
+		claim("b", "ann", true) // another room
+		members("a", append(nicks, "ANN")...)
+		members("b", "ann")
+		members("c")
+		if err := b.Release(ctx, "a", "ann"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Release(ctx, "a", "Zoë Smith"); err != nil {
+			t.Fatal(err)
+		}
+		members("a", "山田", "a.b-c_d", "ann-2", "ANN")
+		members("b", "ann")
+		claim("a", "Zoë Smith", true)
+		claim("a", "ann", true)
+		claim("a", "ann", false)
+		members("a", append(nicks, "ANN")...)
+		// Releasing a nickname not claimed changes nothing.
+		if err := b.Release(ctx, "c", "nobody"); err != nil {
+			t.Error(err)
+		}
+		members("c")
+
+		// Racing claims: one wins.
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				ok, err := b.Claim(ctx, "d", "bob")
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					won.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if won.Load() != 1 {
+			t.Errorf("%d of 8 racing claims won, want 1", won.Load())
 		}
 	})
 }

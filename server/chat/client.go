@@ -123,8 +123,13 @@ func (c *client) join(ctx context.Context, m *message.Join) {
 		c.fail(message.CodeBadMessage, m.Room, "already in this room")
 		return
 	}
-	r, given, err := c.hub.join(c, m.Room, nick)
+	r, given, err := c.hub.join(ctx, c, m.Room, nick)
+	if errors.Is(err, errNickTaken) {
+		c.fail(message.CodeBadNick, m.Room, "too many members go by this nickname; choose another")
+		return
+	}
 	if err != nil {
+		c.hub.cfg.Log.Warn("chat: join failed", "room", m.Room, "err", err)
 		c.fail(message.CodeInternal, m.Room, "cannot join the room now")
 		return
 	}
@@ -134,13 +139,13 @@ func (c *client) join(ctx context.Context, m *message.Join) {
 	// member's pending list; room.synced then sends both, in order.
 	frames, last, err := c.history(ctx, m)
 	if err != nil {
-		c.hub.leave(c, r)
+		c.hub.leave(ctx, c, r)
 		delete(c.rooms, m.Room)
 		c.fail(message.CodeInternal, m.Room, "cannot read the room's history now")
 		return
 	}
 	joined := message.Append(nil, &message.Joined{Room: m.Room, Nick: given, LastSeq: last})
-	r.synced(c, joined, frames, last)
+	r.synced(ctx, c, joined, frames, last)
 	c.hub.announce(ctx, m.Room, &message.PresenceChange{Room: m.Room, Nick: given, Joined: true})
 }
 
@@ -188,7 +193,7 @@ func (c *client) history(ctx context.Context, m *message.Join) ([][]byte, uint64
 func (c *client) leave(ctx context.Context, r *room) {
 	nick := r.nick(c)
 	r.setTyping(ctx, nick, false)
-	c.hub.leave(c, r)
+	c.hub.leave(ctx, c, r) // releases the nickname before the others are told
 	delete(c.rooms, r.name)
 	c.hub.announce(ctx, r.name, &message.PresenceChange{Room: r.name, Nick: nick, Joined: false})
 }

@@ -10,6 +10,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -66,31 +67,78 @@ func NewHub(cfg Config) *Hub {
 	return &Hub{cfg: cfg.withDefaults(), rooms: map[string]*room{}}
 }
 
-// join puts c in the room under nick, or the first free variant of it, and
+// maxNickTries bounds the variants of a nickname tried by join.
+const maxNickTries = 100
+
+// errNickTaken is returned by join when nick and its variants are taken.
+var errNickTaken = errors.New("chat: too many members go by this nickname")
+
+// join claims nick in the room, or the first free variant of it (see
+// message.AltNick), on every instance, then puts c in the room under it. It
 // returns the room and the nickname given.
-func (h *Hub) join(c *client, name, nick string) (*room, string, error) {
+func (h *Hub) join(ctx context.Context, c *client, name, nick string) (*room, string, error) {
+	given := ""
+	for n := 1; given == ""; n++ {
+		if n > maxNickTries {
+			return nil, "", errNickTaken
+		}
+		try := nick
+		if n > 1 {
+			try = message.AltNick(nick, n)
+		}
+		ok, err := h.cfg.Broker.Claim(ctx, name, try)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			given = try
+		}
+	}
+	r, err := h.enter(c, name, given)
+	if err != nil {
+		h.release(ctx, name, given)
+		return nil, "", err
+	}
+	return r, given, nil
+}
+
+// enter puts c in the room under nick, subscribing to the room first if c
+// is the instance's first member there.
+func (h *Hub) enter(c *client, name, nick string) (*room, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.rooms[name]
 	if r == nil {
-		r = &room{name: name, hub: h, members: map[*client]*member{}, nicks: map[string]*client{}, typing: map[string]*time.Timer{}}
+		r = &room{name: name, hub: h, members: map[*client]*member{}, typing: map[string]*time.Timer{}}
 		stop, err := h.cfg.Broker.Subscribe(name, r.deliver)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		r.stop = stop
 		h.rooms[name] = r
 	}
-	return r, r.add(c, nick), nil
+	r.add(c, nick)
+	return r, nil
 }
 
-// leave takes c out of the room, and drops the room when it is empty.
-func (h *Hub) leave(c *client, r *room) {
+// leave takes c out of the room, drops the room when it is empty, and
+// releases c's nickname.
+func (h *Hub) leave(ctx context.Context, c *client, r *room) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if r.remove(c) == 0 {
+	nick, left := r.remove(c)
+	if left == 0 {
 		r.stop()
 		delete(h.rooms, r.name)
+	}
+	h.mu.Unlock()
+	if nick != "" {
+		h.release(ctx, r.name, nick)
+	}
+}
+
+func (h *Hub) release(ctx context.Context, room, nick string) {
+	if err := h.cfg.Broker.Release(ctx, room, nick); err != nil {
+		h.cfg.Log.Warn("chat: releasing a nickname failed", "room", room, "nick", nick, "err", err)
 	}
 }
 
@@ -102,7 +150,6 @@ type room struct {
 
 	mu      sync.Mutex
 	members map[*client]*member
-	nicks   map[string]*client
 	typing  map[string]*time.Timer // nick → when "typing" expires
 }
 
@@ -116,33 +163,27 @@ type member struct {
 	lastSeq uint64 // the latest message it was sent
 }
 
-// add makes c a member under nick or, if that is taken, the first free
-// variant of it; it returns the nickname given.
-func (r *room) add(c *client, nick string) string {
+// add makes c a member under nick, which it has claimed.
+func (r *room) add(c *client, nick string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	given := nick
-	for n := 2; r.nicks[given] != nil; n++ {
-		given = message.AltNick(nick, n)
-	}
-	r.members[c] = &member{nick: given, syncing: true}
-	r.nicks[given] = c
-	return given
+	r.members[c] = &member{nick: nick, syncing: true}
 }
 
-// remove takes c out and returns how many members are left.
-func (r *room) remove(c *client) int {
+// remove takes c out and returns its nickname, "" if it was not a
+// member, and how many members are left.
+func (r *room) remove(c *client) (nick string, left int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if m := r.members[c]; m != nil {
-		delete(r.nicks, m.nick)
+		nick = m.nick
 		delete(r.members, c)
 		if t := r.typing[m.nick]; t != nil {
 			t.Stop()
 			delete(r.typing, m.nick)
 		}
 	}
-	return len(r.members)
+	return nick, len(r.members)
 }
 
 // nick returns c's nickname in the room, or "" if c is not a member.
@@ -158,19 +199,32 @@ func (r *room) nick(c *client) string {
 // synced sends c its Joined answer, the room's presence, and what it
 // missed — the history batches, already encoded — then the messages
 // delivered meanwhile that come after them; from then on the room
-// delivers to c directly. Presence is taken here, under the lock that
-// deliveries take, so that no join or leave falls between the list and
-// the changes that follow it.
-func (r *room) synced(c *client, joined []byte, history [][]byte, lastSeq uint64) {
+// delivers to c directly.
+//
+// Presence, the members of every instance, is asked of the broker here,
+// under the lock that deliveries take, so that no join or leave falls
+// between the list and the changes that follow it: a member claims its
+// nickname before its PresenceChange is announced, and releases it
+// before announcing that it left, so a change delivered before the list
+// is taken is reflected in it, and one delivered after is sent after it.
+// A change may thus reach c twice, in the list and after it, when it is
+// delivered here after another instance made it: harmless, since applying
+// a change twice leaves the same set. If the broker fails, Presence lists
+// the members of this instance.
+func (r *room) synced(ctx context.Context, c *client, joined []byte, history [][]byte, lastSeq uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.members[c]
 	if m == nil {
 		return
 	}
-	nicks := make([]string, 0, len(r.nicks))
-	for n := range r.nicks {
-		nicks = append(nicks, n)
+	nicks, err := r.hub.cfg.Broker.Members(ctx, r.name)
+	if err != nil {
+		r.hub.cfg.Log.Warn("chat: listing a room's members failed", "room", r.name, "err", err)
+		nicks = nicks[:0]
+		for _, m := range r.members {
+			nicks = append(nicks, m.nick)
+		}
 	}
 	c.enqueue(joined)
 	c.enqueue(message.Append(nil, &message.Presence{Room: r.name, Nicks: nicks}))

@@ -33,6 +33,9 @@ import (
 // of them see the stream's order. Events (presence changes, typing) are not
 // logged: they go through core NATS on <prefix>.event.<room>.
 //
+// Nicknames are claimed in a key-value bucket, <prefix>_presence: see
+// nats_presence.go.
+//
 // Since and Latest read the log with batched direct gets, which need NATS
 // server 2.11 or later.
 type NATS struct {
@@ -41,6 +44,11 @@ type NATS struct {
 	opts   NATSOptions
 	stream string // the streams' name prefix: "CHAT_"
 	owned  bool   // nc was dialed by DialNATS, and is closed by Close
+
+	presence jetstream.KeyValue // the nicknames claimed, on every instance
+	claims   map[string]uint64  // keys claimed by this process → their revision; under mu
+	renewing chan struct{}      // closed by Close, to stop the renewals
+	renewed  chan struct{}      // closed once they have stopped
 
 	mu      sync.Mutex
 	streams map[string]bool       // rooms whose stream this process has set up
@@ -68,6 +76,11 @@ type NATSOptions struct {
 	// Timeout bounds the calls to NATS made with a context that has no
 	// deadline, and those made by Subscribe; default 5s.
 	Timeout time.Duration
+	// PresenceTTL is how long a nickname claimed stays claimed if its
+	// instance stops, by a crash or a disconnection from NATS: each
+	// instance renews its members' claims every PresenceTTL/3; default 2
+	// minutes.
+	PresenceTTL time.Duration
 	// Log receives what goes wrong in the background; default none.
 	Log *slog.Logger
 }
@@ -87,6 +100,9 @@ func (o NATSOptions) withDefaults() (NATSOptions, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.PresenceTTL <= 0 {
+		o.PresenceTTL = 2 * time.Minute
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -153,11 +169,15 @@ func NewNATS(ctx context.Context, nc *nats.Conn, opts NATSOptions) (*NATS, error
 		stream:  strings.ToUpper(opts.Prefix) + "_",
 		streams: map[string]bool{},
 		subs:    map[*natsSub]struct{}{},
+		claims:  map[string]uint64{},
 	}
 	ctx, cancel := b.bound(ctx)
 	defer cancel()
 	if _, err := js.AccountInfo(ctx); err != nil {
 		return nil, fmt.Errorf("chat: NATS JetStream is not available: %w", err)
+	}
+	if err := b.setUpPresence(ctx); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -188,8 +208,13 @@ func (b *NATS) Close() {
 	case <-time.After(b.opts.Timeout): // a consumer being recreated while NATS is out of reach
 	}
 	b.mu.Lock()
+	again := b.closed
 	b.closed = true
 	b.mu.Unlock()
+	if !again {
+		close(b.renewing)
+	}
+	<-b.renewed
 	b.cleanup.Wait()
 	if b.owned {
 		if b.nc.IsConnected() {

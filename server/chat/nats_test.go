@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -479,4 +480,95 @@ func (c *natsClient) chats(n int) []message.Chat {
 		}
 	}
 	return chats
+}
+
+// Nicknames are claimed across instances; those of an instance that stops
+// renewing them, as after a crash, lapse after PresenceTTL, while those of
+// a live instance are renewed.
+func TestNATSPresence(t *testing.T) {
+	ctx := context.Background()
+	s := natsServer(t, true)
+	opts := NATSOptions{PresenceTTL: time.Second}
+	a, b := natsBroker(t, s, opts), natsBroker(t, s, opts)
+	for _, claim := range []struct {
+		b    *NATS
+		nick string
+		want bool
+	}{{a, "ann", true}, {b, "ann", false}, {b, "bob", true}, {a, "bob", false}} {
+		if ok, err := claim.b.Claim(ctx, "r", claim.nick); ok != claim.want || err != nil {
+			t.Fatalf("Claim(%q) = %v, %v; want %v", claim.nick, ok, err, claim.want)
+		}
+	}
+	// Another instance cannot release a nickname it did not claim.
+	if err := b.Release(ctx, "r", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	a.Close() // as if it crashed: ann is neither released nor renewed
+	time.Sleep(2 * time.Second)
+	got, err := b.Members(ctx, "r")
+	if err != nil || !slices.Equal(got, []string{"bob"}) {
+		t.Fatalf("after a's end, Members = %q, %v; want [bob]", got, err)
+	}
+	if ok, err := b.Claim(ctx, "r", "ann"); !ok || err != nil {
+		t.Fatalf("claiming ann after a's end: %v, %v", ok, err)
+	}
+}
+
+// End to end: a newcomer's Presence lists the members of both instances,
+// and a nickname taken on one instance is not given on the other.
+func TestNATSPresenceEndToEnd(t *testing.T) {
+	s := natsServer(t, true)
+	cfg := Config{Rate: 1e9, Burst: 1e9}
+	urlA := natsHub(t, natsBroker(t, s, NATSOptions{}), cfg)
+	urlB := natsHub(t, natsBroker(t, s, NATSOptions{}), cfg)
+	listed := map[*natsClient][]string{} // the Presence each was sent
+	join := func(url, nick, want string, others ...string) *natsClient {
+		t.Helper()
+		c := natsDial(t, url, want)
+		c.send(&message.Join{Room: "lobby", Nick: nick})
+		if j := natsExpect[*message.Joined](c); j.Nick != want {
+			t.Fatalf("%s: joined as %+v, want %q", nick, j, want)
+		}
+		p := natsExpect[*message.Presence](c)
+		slices.Sort(p.Nicks)
+		wantNicks := slices.Sorted(slices.Values(append(others, want)))
+		if !slices.Equal(p.Nicks, wantNicks) {
+			t.Fatalf("%s: presence %q, want %q", want, p.Nicks, wantNicks)
+		}
+		natsExpect[*message.History](c)
+		listed[c] = p.Nicks
+		return c
+	}
+	change := func(c *natsClient, nick string, joined bool) {
+		t.Helper()
+		for {
+			pc := natsExpect[*message.PresenceChange](c)
+			if pc.Nick == nick && pc.Joined == joined {
+				return
+			}
+			// A join made on the other instance just before c's may
+			// come after c's Presence although listed in it.
+			if !pc.Joined || !slices.Contains(listed[c], pc.Nick) {
+				t.Fatalf("%s: got %+v, want %s joined=%v", c.name, pc, nick, joined)
+			}
+		}
+	}
+
+	ann := join(urlA, "ann", "ann")
+	bob := join(urlB, "bob", "bob", "ann")
+	change(ann, "bob", true)
+	ann2 := join(urlB, "ann", "ann-2", "ann", "bob")
+	change(ann, "ann-2", true)
+	change(bob, "ann-2", true)
+	bob2 := join(urlA, "bob", "bob-2", "ann", "bob", "ann-2")
+	for _, c := range []*natsClient{ann, bob, ann2} {
+		change(c, "bob-2", true)
+	}
+
+	// ann leaves instance A: its nickname is free on B.
+	ann.send(&message.Leave{Room: "lobby"})
+	for _, c := range []*natsClient{bob, ann2, bob2} {
+		change(c, "ann", false)
+	}
+	join(urlB, "ann", "ann", "bob", "ann-2", "bob-2")
 }
