@@ -732,7 +732,7 @@ func TestRateLimit(t *testing.T) {
 	readJoin(ann, true)
 	expect[*message.Chat](ann)
 	expect[*message.Chat](ann)
-	e := expectError(ann, message.CodeRateLimited, "")
+	e := expectError(ann, message.CodeRateLimited, "go")
 	if !strings.Contains(e.Text, "5 messages a second") {
 		t.Errorf("the error says %q", e.Text)
 	}
@@ -764,6 +764,25 @@ func TestRateLimit(t *testing.T) {
 	}
 	if m := say(bob, "go", "peace"); m.Seq != 3 {
 		t.Errorf("bob's message: %s", show(m))
+	}
+}
+
+// A Leave is never dropped by the rate limit: a dropped one would leave a
+// ghost in the room.
+func TestRateLimitSparesLeave(t *testing.T) {
+	url := newServer(t, chat.Config{Rate: 5, Burst: 3})
+	bob := dial(t, url, "bob")
+	join(bob, "go", "bob")
+	ann := dial(t, url, "ann")
+	join(ann, "go", "ann")
+	expect[*message.PresenceChange](bob)
+	for i := range 3 { // the Join took one token: this runs out
+		ann.send(&message.Send{Room: "go", Text: strconv.Itoa(i)})
+	}
+	ann.send(&message.Leave{Room: "go"})
+	m, _ := waitFor(bob, func(m *message.PresenceChange) bool { return true })
+	if m.Nick != "ann" || m.Joined {
+		t.Errorf("bob got %s, want ann leaving", show(m))
 	}
 }
 

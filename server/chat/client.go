@@ -62,10 +62,12 @@ func (c *client) readLoop() error {
 			return err
 		}
 		buf = data
-		if !c.allow() {
+		msg, err := message.Decode(data)
+		// Every request counts against the rate limit but a Leave, which
+		// only lowers the load; a dropped Leave would leave a ghost.
+		if _, leaving := msg.(*message.Leave); !leaving && !c.allow(roomOf(msg)) {
 			continue
 		}
-		msg, err := message.Decode(data)
 		if err != nil {
 			c.fail(message.CodeBadMessage, "", err.Error())
 			continue
@@ -89,9 +91,10 @@ func (c *client) readLoop() error {
 	}
 }
 
-// allow spends a token for one message. A client that keeps sending while
-// it has none is told so and, once its debt reaches Burst, disconnected.
-func (c *client) allow() bool {
+// allow spends a token for one message, about room. A client that keeps
+// sending while it has none is told so, with the room, and once its debt
+// reaches Burst, disconnected.
+func (c *client) allow(room string) bool {
 	cfg := &c.hub.cfg
 	now := time.Now()
 	c.tokens = min(float64(cfg.Burst), c.tokens+now.Sub(c.filled).Seconds()*cfg.Rate)
@@ -101,12 +104,25 @@ func (c *client) allow() bool {
 	case c.tokens >= 0:
 		return true
 	case c.tokens > -float64(cfg.Burst):
-		c.fail(message.CodeRateLimited, "", "slow down: at most "+strconv.FormatFloat(cfg.Rate, 'f', -1, 64)+" messages a second; this one was dropped")
+		c.fail(message.CodeRateLimited, room, "slow down: at most "+strconv.FormatFloat(cfg.Rate, 'f', -1, 64)+" messages a second; this one was dropped")
 		return false
 	default:
 		c.disconnect(wire.StatusPolicyViolation, "rate limit exceeded")
 		return false
 	}
+}
+
+// roomOf returns the room a client's request is about, or "".
+func roomOf(m message.Message) string {
+	switch m := m.(type) {
+	case *message.Join:
+		return m.Room
+	case *message.Send:
+		return m.Room
+	case *message.Typing:
+		return m.Room
+	}
+	return ""
 }
 
 func (c *client) join(ctx context.Context, m *message.Join) {
