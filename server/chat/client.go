@@ -280,16 +280,35 @@ func (c *client) disconnect(code wire.StatusCode, reason string) {
 	}
 }
 
+// writeLoop writes what the rooms queue for the client. When several
+// messages are waiting, it writes them together: a client that falls behind
+// in a busy room catches up in few system calls instead of one per message.
 func (c *client) writeLoop() {
 	ctx := context.Background()
+	batch := make([][]byte, 0, maxBatch)
 	for {
 		select {
 		case frame := <-c.queue:
-			if err := c.conn.WriteMessage(ctx, ws.Binary, frame); err != nil {
-				return
-			}
+			batch = append(batch[:0], frame)
 		case <-c.done:
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case frame := <-c.queue:
+				batch = append(batch, frame)
+			default:
+				break more
+			}
+		}
+		err := c.conn.WriteMessages(ctx, ws.Binary, batch)
+		clear(batch) // let the frames go
+		if err != nil {
 			return
 		}
 	}
 }
+
+// maxBatch is the most messages writeLoop writes at once.
+const maxBatch = 64

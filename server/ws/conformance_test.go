@@ -1930,3 +1930,24 @@ func TestGroupClose(t *testing.T) {
 		t.Fatalf("Group.Len() = %d after Close, want 0", g.Len())
 	}
 }
+
+// WriteMessages sends every message whole and in order, small ones packed
+// together and large ones on their own.
+func TestWriteMessages(t *testing.T) {
+	t.Parallel()
+	sizes := []int{0, 1, 125, 126, 3000, 5000, 10, 70000, 2, 4082, 4083}
+	var msgs [][]byte
+	for i, n := range sizes {
+		msgs = append(msgs, bytes.Repeat([]byte{byte('a' + i)}, n))
+	}
+	addr := connServer(t, nil, func(c *Conn) {
+		c.WriteMessages(context.Background(), Binary, msgs)
+		c.WriteMessages(context.Background(), Text, nil)
+		c.WriteMessage(context.Background(), Text, []byte("end"))
+	})
+	c := dialRaw(t, addr)
+	for _, m := range msgs {
+		c.expectMessage(wire.OpBinary, m)
+	}
+	c.expectMessage(wire.OpText, []byte("end"))
+}

@@ -27,6 +27,19 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	return c.writeDone(ctx, reset, c.writeFrame(true, typ, p))
 }
 
+// WriteMessages sends each of msgs as a message of type typ, in order,
+// each in a single frame. Small messages are packed together into few
+// system calls, so a writer that has fallen behind, such as one serving a
+// busy chat room, catches up with fewer, larger writes.
+func (c *Conn) WriteMessages(ctx context.Context, typ MessageType, msgs [][]byte) error {
+	if err := c.lockMessage(ctx); err != nil {
+		return err
+	}
+	defer c.unlockMessage()
+	reset := c.watchWrite(ctx)
+	return c.writeDone(ctx, reset, c.writeFrames(typ, msgs))
+}
+
 // NextWriter returns a writer for a message of type typ. Each Write sends
 // what it is given as one or more frames, buffering small writes; Close
 // sends the last frame. Until then other writers wait, though control
@@ -146,6 +159,47 @@ type output struct {
 }
 
 var outputs = sync.Pool{New: func() any { return new(output) }}
+
+// writeFrames sends each of msgs as a final frame of type op, packing the
+// frames that fit into one pooled buffer per write.
+func (c *Conn) writeFrames(op wire.Opcode, msgs [][]byte) error {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	if c.closeSent {
+		return ErrClosed
+	}
+	out := outputs.Get().(*output)
+	defer outputs.Put(out)
+	packed := out.buf[:0]
+	flush := func() error {
+		if len(packed) == 0 {
+			return nil
+		}
+		_, err := c.nc.Write(packed)
+		packed = packed[:0]
+		if err != nil {
+			c.CloseNow()
+		}
+		return err
+	}
+	for _, p := range msgs {
+		h := wire.Header{Fin: true, Opcode: op, Length: int64(len(p))}
+		size := h.Size() + len(p)
+		if size > len(out.buf)-len(packed) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if size > len(out.buf) { // too large to pack: on its own
+			if err := c.writeFrameLocked(true, op, p); err != nil {
+				return err
+			}
+			continue
+		}
+		packed = append(wire.AppendHeader(packed, h), p...)
+	}
+	return flush()
+}
 
 // writeFrameLocked sends one frame; the caller holds frameMu. A failed
 // write leaves the stream corrupt, so it closes the connection.
