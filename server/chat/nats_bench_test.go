@@ -12,7 +12,7 @@ import (
 //
 //	go test ./server/chat -run '^$' -bench LatencyNATS -benchtime 3x
 func BenchmarkLatencyNATS(b *testing.B) {
-	for _, n := range []int{100, 200} {
+	for _, n := range []int{100, 200, 500, 1000} {
 		b.Run("members="+strconv.Itoa(n), func(b *testing.B) {
 			s := natsServer(b, true)
 			addrA := benchServer(b, Config{Broker: natsBroker(b, s, NATSOptions{})})
