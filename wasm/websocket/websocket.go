@@ -85,6 +85,7 @@ type Conn struct {
 
 	mu       sync.Mutex
 	queue    []message     // received, not yet read
+	inbox    js.Value      // the JavaScript side of the queue; undefined with OnMessage
 	ready    chan struct{} // signalled when queue grows or the state changes
 	opened   bool
 	closing  bool        // StartClose was called
@@ -97,6 +98,27 @@ type Conn struct {
 	writeMu sync.Mutex
 	unsent  int
 }
+
+// newInbox makes the JavaScript half of a connection's receive queue: an
+// onmessage handler that keeps each message's data, and take(), which hands
+// over all that arrived and, if none did, asks for wake() at the next one.
+var newInbox = js.Global().Get("Function").New("ws", "wake", `
+	const queue = [];
+	let waiting = false;
+	ws.onmessage = (ev) => {
+		queue.push(ev.data);
+		if (waiting) {
+			waiting = false;
+			wake();
+		}
+	};
+	return {
+		take() {
+			waiting = queue.length === 0;
+			return queue.splice(0, queue.length);
+		},
+	};
+`)
 
 type message struct {
 	typ  MessageType
@@ -130,7 +152,19 @@ func New(url string, opts *Options) (*Conn, error) {
 	}
 	c.ws.Set("binaryType", "arraybuffer")
 	c.on("open", c.onOpen)
-	c.on("message", c.onMessage)
+	if c.opts.OnMessage != nil {
+		c.on("message", c.onMessage)
+	} else {
+		// Messages wait on the JavaScript side, and Go is woken only
+		// when it waits for them: a burst costs one call into Go, not
+		// one per message.
+		wake := js.FuncOf(func(js.Value, []js.Value) any {
+			c.signal()
+			return nil
+		})
+		c.funcs = append(c.funcs, wake)
+		c.inbox = newInbox.Invoke(c.ws, wake)
+	}
 	c.on("error", c.onError)
 	c.on("close", c.onClose)
 	return c, nil
@@ -265,6 +299,10 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			}
 			return m.typ, m.data, nil
 		}
+		if c.takeInbox() {
+			c.mu.Unlock()
+			continue
+		}
 		closeErr := c.closeErr
 		c.mu.Unlock()
 		if closeErr != nil {
@@ -277,6 +315,20 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 			return 0, nil, ctx.Err()
 		}
 	}
+}
+
+// takeInbox moves the messages waiting on the JavaScript side into queue,
+// and reports whether there were any. The caller holds mu.
+func (c *Conn) takeInbox() bool {
+	if c.inbox.IsUndefined() {
+		return false
+	}
+	items := c.inbox.Call("take")
+	n := items.Length()
+	for i := 0; i < n; i++ {
+		c.queue = append(c.queue, decode(items.Index(i)))
+	}
+	return n > 0
 }
 
 // Write sends p as one message of type typ. If the browser already holds

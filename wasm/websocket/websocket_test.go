@@ -1008,6 +1008,7 @@ func TestReconnectClose(t *testing.T) {
 		// Wait for the echo to arrive before closing.
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 			c.mu.Lock()
+			c.takeInbox() // what arrived, into the Go side of the queue
 			n := len(c.queue)
 			c.mu.Unlock()
 			if n > 0 {
