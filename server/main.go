@@ -1,6 +1,6 @@
 // Command server serves Duplex: its demo pages and WebSocket endpoints.
 //
-//	go run ./server [-addr host:port] [-nats URL] [-v]
+//	go run ./server [-addr host:port] [-nats URL] [-hixie76] [-v]
 package main
 
 import (
@@ -26,6 +26,7 @@ func main() {
 	addr := flag.String("addr", "localhost:8080", "`host:port` to listen on")
 	verbose := flag.Bool("v", false, "log every connection")
 	dev := flag.Bool("dev", false, "development mode: open pages reload when the server restarts")
+	hixie76 := flag.Bool("hixie76", false, "serve the obsolete draft-76 WebSocket protocol at "+web.Hixie76Path+", for showing why it was replaced")
 	natsURL := flag.String("nats", "", "share rooms with other instances through NATS JetStream at `URL`; default: rooms live in this process")
 	flag.Parse()
 
@@ -49,7 +50,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("Duplex is serving", "url", "http://"+displayAddr(*addr, ln.Addr()))
-	err = run(ctx, ln, log, *dev, hub)
+	err = run(ctx, ln, log, options{dev: *dev, hixie76: *hixie76}, hub)
 	closeChat() // now that run has closed the WebSockets
 	if err != nil {
 		log.Error("server stopped", "err", err)
@@ -73,6 +74,12 @@ func newChat(ctx context.Context, natsURL string, log *slog.Logger) (*chat.Hub, 
 	return chat.NewHub(chat.Config{Broker: b, Log: log}), b.Close, nil
 }
 
+// options are the flags that choose what run serves.
+type options struct {
+	dev     bool // -dev
+	hixie76 bool // -hixie76
+}
+
 // shutdownTimeout bounds how long shutdown waits for connections to close.
 const shutdownTimeout = 10 * time.Second
 
@@ -80,11 +87,15 @@ const shutdownTimeout = 10 * time.Second
 // accepting, closes every WebSocket with 1001 (going away) and waits for
 // them and for HTTP requests in flight, up to shutdownTimeout. The chat
 // is hub's, or one in memory if hub is nil.
-func run(ctx context.Context, ln net.Listener, log *slog.Logger, dev bool, hub *chat.Hub) error {
+func run(ctx context.Context, ln net.Listener, log *slog.Logger, opts options, hub *chat.Hub) error {
 	conns := &ws.Group{}
 	stopping := make(chan struct{})
+	router := web.NewRouter(web.Config{
+		Log: log, Conns: conns, Stopping: stopping, Chat: hub,
+		Dev: opts.dev, Hixie76: opts.hixie76,
+	})
 	srv := &http.Server{
-		Handler:           web.NewRouter(web.Config{Log: log, Conns: conns, Dev: dev, Stopping: stopping, Chat: hub}),
+		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second, // against slow-loris clients
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -27,7 +27,7 @@ func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), false, nil) }()
+	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), options{}, nil) }()
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -114,7 +114,7 @@ func TestChatThroughNATS(t *testing.T) {
 	}
 	serving, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- run(serving, ln, log, false, hub) }()
+	go func() { done <- run(serving, ln, log, options{}, hub) }()
 
 	conn, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws/chat", &websocket.DialOptions{Subprotocols: []string{message.Subprotocol}})
 	if err != nil {

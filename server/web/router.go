@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"duplex/server/chat"
+	"duplex/server/hixie"
 	"duplex/server/ws"
 	"duplex/shared/message"
 )
@@ -34,6 +35,11 @@ type Config struct {
 	Stopping <-chan struct{}
 
 	Chat *chat.Hub // nil for a hub with an in-memory broker
+
+	// Hixie76 serves the obsolete draft-76 WebSocket protocol at
+	// /ws/hixie76 (package hixie), to show why it was replaced. Off by
+	// default: the route does not exist.
+	Hixie76 bool
 }
 
 // NewRouter returns the handler for all of Duplex's endpoints.
@@ -113,8 +119,14 @@ func NewRouter(cfg Config) http.Handler {
 		},
 		log: cfg.Log,
 	})
+	if cfg.Hixie76 {
+		r.Handle(Hixie76Path, &hixie.Handler{Stopping: cfg.Stopping, Log: cfg.Log})
+	}
 	return r
 }
+
+// Hixie76Path is where Config.Hixie76 serves the draft-76 protocol.
+const Hixie76Path = "/ws/hixie76"
 
 // noCacheHTML makes browsers revalidate every response but the
 // content-hashed assets, which set their own caching.
