@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"duplex/server/chat"
+	"duplex/server/lab"
 	"duplex/server/web"
 	"duplex/server/ws"
 	"duplex/shared/wire"
@@ -102,7 +103,7 @@ func run(ctx context.Context, ln net.Listener, log *slog.Logger, opts options, h
 	}
 	srv.RegisterOnShutdown(func() { close(stopping) })
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(lab.RecordHeads(ln)) }() // so the protocol lab shows requests as received
 
 	select {
 	case err := <-errc:

@@ -119,6 +119,7 @@ func NewRouter(cfg Config) http.Handler {
 		},
 		log: cfg.Log,
 	})
+	mountLab(r, cfg)
 	if cfg.Hixie76 {
 		r.Handle(Hixie76Path, &hixie.Handler{Stopping: cfg.Stopping, Log: cfg.Log})
 	}

@@ -1428,6 +1428,63 @@ func TestNextWriterStreams(t *testing.T) {
 	c.finish()
 }
 
+// TestMessageWriterFlush checks that Flush ends a frame where it is called:
+// parts written with a Flush after each but the last arrive as exactly one
+// frame each, and a Flush with nothing held sends nothing.
+func TestMessageWriterFlush(t *testing.T) {
+	t.Parallel()
+	parts := []string{"frag", "ment", "ed"}
+	res := newResult[error]()
+	addr := connServer(t, nil, func(c *Conn) {
+		ctx := context.Background()
+		w, err := c.NextWriter(ctx, Text)
+		if err != nil {
+			res.set(err)
+			return
+		}
+		for i, p := range parts {
+			if _, err := io.WriteString(w, p); err != nil {
+				res.set(err)
+				return
+			}
+			if i < len(parts)-1 {
+				if err := errors.Join(w.Flush(), w.Flush()); err != nil { // the second has nothing to send
+					res.set(err)
+					return
+				}
+			}
+		}
+		if err := w.Close(); err != nil {
+			res.set(err)
+			return
+		}
+		if err := w.Flush(); err != ErrClosed {
+			res.set(fmt.Errorf("Flush after Close = %v, want ErrClosed", err))
+			return
+		}
+		res.set(nil)
+		c.ReadMessage(ctx, nil)
+	})
+	c := dialRaw(t, addr)
+	for i, p := range parts {
+		f, err := c.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantOp, wantFin := wire.OpContinuation, i == len(parts)-1
+		if i == 0 {
+			wantOp = wire.OpText
+		}
+		if f.op != wantOp || f.fin != wantFin || string(f.payload) != p {
+			t.Fatalf("frame %d: %v fin=%v %q, want %v fin=%v %q", i, f.op, f.fin, f.payload, wantOp, wantFin, p)
+		}
+	}
+	if err := res.get(t); err != nil {
+		t.Fatal(err)
+	}
+	c.finish()
+}
+
 // TestServerClose checks Close started by the server: the client sees the
 // close frame with the code and reason, answers it, Close returns, and the
 // server closes TCP. Data the client sends before its answer is discarded.

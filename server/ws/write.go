@@ -96,6 +96,20 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
+// Flush sends what the writer holds as a frame of its own now, without
+// ending the message; it sends nothing if the writer holds nothing. So a
+// message written as Write, Flush, Write, Close of small parts crosses the
+// wire in exactly two frames.
+func (w *MessageWriter) Flush() error {
+	if !w.open {
+		return ErrClosed
+	}
+	if w.err == nil && w.n > 0 {
+		w.err = w.flush(false)
+	}
+	return w.err
+}
+
 // Close sends the message's last frame and lets other writers go on.
 func (w *MessageWriter) Close() error {
 	if !w.open {

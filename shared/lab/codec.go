@@ -204,8 +204,8 @@ func (m *Fragment) readFields(r *reader) {
 	m.Text = r.string()
 }
 
-func (m *Ping) appendFields(dst []byte) []byte { return appendString(dst, m.Payload) }
-func (m *Ping) readFields(r *reader)           { m.Payload = r.string() }
+func (m *Ping) appendFields(dst []byte) []byte { return dst }
+func (m *Ping) readFields(r *reader)           {}
 
 func (m *Close) appendFields(dst []byte) []byte {
 	return appendString(binary.AppendUvarint(dst, uint64(m.Code)), m.Reason)

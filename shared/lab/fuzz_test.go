@@ -15,7 +15,7 @@ func FuzzDecode(f *testing.F) {
 		&Frame{Seq: 2, Sent: true, Micros: 99, Header: []byte{0x81, 0x05}, Payload: []byte("hello")},
 		&Note{Text: "n"},
 		&Fragment{N: 3, Text: "abc"},
-		&Ping{Payload: "p"},
+		&Ping{},
 		&Close{Code: 4001, Reason: "bye"},
 		&Violate{Rule: RuleUTF8},
 	} {

@@ -108,11 +108,9 @@ type Fragment struct {
 	Text string
 }
 
-// Ping asks the server to send a ping with Payload; the browser answers
-// with a pong by itself.
-type Ping struct {
-	Payload string
-}
+// Ping asks the server to send a ping; the browser answers with a pong by
+// itself, and the server notes how long that took.
+type Ping struct{}
 
 // Close asks the server to start the closing handshake with Code and
 // Reason.

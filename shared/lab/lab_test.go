@@ -25,7 +25,7 @@ func TestRoundTrip(t *testing.T) {
 		&Frame{Seq: 300, Sent: true, Header: []byte{0x89, 0x00}},
 		&Note{Text: "the browser closed the connection: 1000"},
 		&Fragment{N: 3, Text: "héllo"},
-		&Ping{Payload: "are you there?"},
+		&Ping{},
 		&Close{Code: 4001, Reason: "bye"},
 		&Violate{Rule: RuleRsv},
 	}
@@ -63,7 +63,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"overflow", []byte{Version, byte(KindFragment), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0}, "overflows"},
 		{"bad boolean", []byte{Version, byte(KindFrame), 1, 2, 0, 0, 0}, "boolean byte is 2"},
 		{"close code too big", []byte{Version, byte(KindClose), 0x80, 0x80, 0x04, 0}, "does not fit in 16 bits"},
-		{"trailing bytes", []byte{Version, byte(KindPing), 0, 'x'}, "1 bytes after the last field"},
+		{"trailing bytes", []byte{Version, byte(KindPing), 0, 'x'}, "2 bytes after the last field"},
 		{"rule missing", []byte{Version, byte(KindViolate)}, "ends before the rule"},
 		{"frame cut", []byte{Version, byte(KindFrame), 1, 0}, "ends inside a number"},
 	}

@@ -1,0 +1,404 @@
+package lab
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	gorilla "github.com/gorilla/websocket"
+
+	"duplex/shared/handshake"
+	"duplex/shared/lab"
+	"duplex/shared/wire"
+)
+
+// These tests play the browser's part with gorilla/websocket, an
+// independent client: it masks its frames, answers pings and close frames
+// by itself, and fails on a frame that breaks the protocol.
+
+const testTimeout = 10 * time.Second
+
+// labServer serves the lab's endpoints at /trace and /lab, on a listener
+// that records request heads as server/main.go's does.
+func labServer(t *testing.T) string {
+	t.Helper()
+	s := NewServer(nil, nil, 0)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/trace", s.ServeTrace)
+	mux.HandleFunc("/lab", s.ServeConn)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener = RecordHeads(srv.Listener)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// A traceClient is the page's trace channel.
+type traceClient struct {
+	t       *testing.T
+	conn    *gorilla.Conn
+	reports chan lab.Message
+	id      string
+}
+
+func openTrace(t *testing.T, url string) *traceClient {
+	t.Helper()
+	d := gorilla.Dialer{Subprotocols: []string{lab.Subprotocol}}
+	c, resp, err := d.Dial(url+"/trace", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != lab.Subprotocol {
+		t.Errorf("subprotocol %q, want %q", p, lab.Subprotocol)
+	}
+	tc := &traceClient{t: t, conn: c, reports: make(chan lab.Message, 4096)}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		defer close(tc.reports)
+		for {
+			typ, b, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			m, err := lab.Decode(b)
+			if typ != gorilla.BinaryMessage || err != nil {
+				t.Errorf("trace channel: message of type %d: %v", typ, err)
+				return
+			}
+			tc.reports <- m
+		}
+	}()
+	tc.id = expect[*lab.Session](tc).ID
+	return tc
+}
+
+// next returns the next report.
+func (tc *traceClient) next() lab.Message {
+	tc.t.Helper()
+	select {
+	case m, ok := <-tc.reports:
+		if !ok {
+			tc.t.Fatal("the trace channel closed")
+		}
+		return m
+	case <-time.After(testTimeout):
+		tc.t.Fatal("no report came")
+	}
+	return nil
+}
+
+// expect returns the next report, which must be a T.
+func expect[T lab.Message](tc *traceClient) T {
+	tc.t.Helper()
+	m := tc.next()
+	v, ok := m.(T)
+	if !ok {
+		var want T
+		tc.t.Fatalf("got report %#v, want a %T", m, want)
+	}
+	return v
+}
+
+// expectFrame returns the next report, which must be a frame in the given
+// direction with the given header bytes.
+func (tc *traceClient) expectFrame(sent bool, header []byte) *lab.Frame {
+	tc.t.Helper()
+	f := expect[*lab.Frame](tc)
+	if f.Sent != sent || !bytes.Equal(f.Header, header) {
+		tc.t.Fatalf("frame sent=%v header % x, want sent=%v header % x", f.Sent, f.Header, sent, header)
+	}
+	return f
+}
+
+func (tc *traceClient) command(m lab.Message) {
+	tc.t.Helper()
+	if err := tc.conn.WriteMessage(gorilla.BinaryMessage, lab.Append(nil, m)); err != nil {
+		tc.t.Fatal(err)
+	}
+}
+
+// openLab opens a lab connection for the trace channel's session and
+// returns it with the handshake reported.
+func (tc *traceClient) openLab(url string) (*gorilla.Conn, *lab.Handshake) {
+	tc.t.Helper()
+	c, _, err := gorilla.DefaultDialer.Dial(url+"/lab?session="+tc.id, nil)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	tc.t.Cleanup(func() { c.Close() })
+	return c, expect[*lab.Handshake](tc)
+}
+
+// unmasked returns a frame's payload unmasked with the key in its header.
+func unmasked(f *lab.Frame) []byte {
+	h, _, err := wire.ParseHeader(f.Header)
+	p := bytes.Clone(f.Payload)
+	if err == nil && h.Masked {
+		wire.Mask(h.Mask, 0, p)
+	}
+	return p
+}
+
+func TestLab(t *testing.T) {
+	url := labServer(t)
+	tc := openTrace(t, url)
+	c, hs := tc.openLab(url)
+
+	// The handshake, as received and as sent.
+	if hs.Rebuilt || !strings.HasPrefix(string(hs.Request), "GET /lab?session="+tc.id+" HTTP/1.1\r\n") ||
+		!strings.HasSuffix(string(hs.Request), "\r\n\r\n") {
+		t.Errorf("request (rebuilt %v):\n%s", hs.Rebuilt, hs.Request)
+	}
+	// gorilla spells the header so; net/http's map would say Sec-Websocket-Key.
+	if !strings.Contains(string(hs.Request), "\r\nSec-WebSocket-Key: "+hs.Key+"\r\n") {
+		t.Errorf("the request does not carry its key as sent:\n%s", hs.Request)
+	}
+	if hs.KeyGUID != hs.Key+handshake.KeyGUID || len(hs.SHA1) != 20 || hs.Accept != handshake.AcceptKey(hs.Key) {
+		t.Errorf("accept steps: %q → %q → %x → %q", hs.Key, hs.KeyGUID, hs.SHA1, hs.Accept)
+	}
+	if !strings.HasPrefix(string(hs.Response), "HTTP/1.1 101 Switching Protocols\r\n") ||
+		!strings.Contains(string(hs.Response), "\r\nSec-WebSocket-Accept: "+hs.Accept+"\r\n") ||
+		!strings.HasSuffix(string(hs.Response), "\r\n\r\n") {
+		t.Errorf("response:\n%s", hs.Response)
+	}
+
+	// A message and its echo: masked on the way in, not on the way out.
+	if err := c.WriteMessage(gorilla.TextMessage, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	in := expect[*lab.Frame](tc)
+	if in.Sent || len(in.Header) != 6 || in.Header[0] != 0x81 || in.Header[1] != 0x85 {
+		t.Fatalf("received frame: sent=%v header % x", in.Sent, in.Header)
+	}
+	if bytes.Equal(in.Payload, []byte("hello")) && !bytes.Equal(in.Header[2:], make([]byte, 4)) {
+		t.Errorf("the payload %q was reported unmasked", in.Payload)
+	}
+	if got := unmasked(in); string(got) != "hello" {
+		t.Errorf("payload % x unmasks to %q", in.Payload, got)
+	}
+	out := tc.expectFrame(true, []byte{0x81, 0x05})
+	if string(out.Payload) != "hello" || out.Seq != in.Seq+1 || out.Micros < in.Micros {
+		t.Errorf("sent frame %d at %d µs %q after received %d at %d µs", out.Seq, out.Micros, out.Payload, in.Seq, in.Micros)
+	}
+	readMessage(t, c, gorilla.TextMessage, "hello")
+
+	// A message in three frames arrives as one.
+	tc.command(&lab.Fragment{N: 3, Text: "fragmented"})
+	tc.expectFrame(true, []byte{0x01, 0x03})
+	tc.expectFrame(true, []byte{0x00, 0x03})
+	tc.expectFrame(true, []byte{0x80, 0x04})
+	readMessage(t, c, gorilla.TextMessage, "fragmented")
+
+	// A ping, answered by the client by itself while it reads.
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadMessage()
+		readErr <- err
+	}()
+	tc.command(&lab.Ping{})
+	ping := tc.expectFrame(true, []byte{0x89, 0x08})
+	pong := expect[*lab.Frame](tc)
+	if h, _, _ := wire.ParseHeader(pong.Header); pong.Sent || h.Opcode != wire.OpPong || !bytes.Equal(unmasked(pong), ping.Payload) {
+		t.Fatalf("after the ping: frame sent=%v header % x payload % x", pong.Sent, pong.Header, unmasked(pong))
+	}
+	if n := expect[*lab.Note](tc); !strings.Contains(n.Text, "pong after") {
+		t.Errorf("note after the pong: %q", n.Text)
+	}
+
+	// A close started by the server, answered by the client.
+	tc.command(&lab.Close{Code: 4001, Reason: "bye"})
+	if f := tc.expectFrame(true, []byte{0x88, 0x05}); !bytes.Equal(f.Payload, []byte("\x0f\xa1bye")) {
+		t.Errorf("close payload % x", f.Payload)
+	}
+	select {
+	case err := <-readErr:
+		if !gorilla.IsCloseError(err, 4001) {
+			t.Errorf("the client's read ended with %v, want close 4001", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("the client did not see the close")
+	}
+	if f := expect[*lab.Frame](tc); f.Sent || !bytes.HasPrefix(unmasked(f), []byte{0x0f, 0xa1}) {
+		t.Errorf("the client's answer: sent=%v header % x payload % x", f.Sent, f.Header, unmasked(f))
+	}
+	if n := expect[*lab.Note](tc); !strings.Contains(n.Text, "the server sent a close frame and the browser answered with close 4001") {
+		t.Errorf("note at the end: %q", n.Text)
+	}
+
+	// The session lives on: a second connection starts counting again.
+	c2, hs2 := tc.openLab(url)
+	if hs2.Key == hs.Key {
+		t.Error("the second connection reported the first one's handshake")
+	}
+	c2.WriteMessage(gorilla.BinaryMessage, []byte{1, 2})
+	if f := expect[*lab.Frame](tc); f.Seq != 1 || f.Header[0] != 0x82 {
+		t.Errorf("first frame of the second connection: seq %d header % x", f.Seq, f.Header)
+	}
+}
+
+func readMessage(t *testing.T, c *gorilla.Conn, wantType int, want string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(testTimeout))
+	typ, p, err := c.ReadMessage()
+	if err != nil || typ != wantType || string(p) != want {
+		t.Fatalf("ReadMessage = %d %q %v, want %d %q", typ, p, err, wantType, want)
+	}
+}
+
+// TestLabViolations asks for each broken frame: the trace shows its exact
+// bytes, the client fails the connection, and a note says how it ended.
+func TestLabViolations(t *testing.T) {
+	url := labServer(t)
+	tc := openTrace(t, url)
+	for _, rule := range lab.Rules {
+		t.Run(rule.String(), func(t *testing.T) {
+			c, _ := tc.openLab(url)
+			tc.command(&lab.Violate{Rule: rule})
+			want, _ := violation(rule)
+			f := expect[*lab.Frame](tc)
+			if got := append(bytes.Clone(f.Header), f.Payload...); !f.Sent || !bytes.Equal(got, want) {
+				t.Fatalf("reported sent=%v % x, want sent % x", f.Sent, got, want)
+			}
+			c.SetReadDeadline(time.Now().Add(testTimeout))
+			// gorilla/websocket does not check that text is UTF-8 (browsers
+			// do: the browser test shows it); it fails on every other rule.
+			if _, p, err := c.ReadMessage(); err == nil && rule != lab.RuleUTF8 {
+				t.Fatalf("the client took the frame: %q", p)
+			}
+			c.Close()
+			for {
+				if n, ok := tc.next().(*lab.Note); ok {
+					if !strings.HasPrefix(n.Text, "The lab connection ended: ") {
+						t.Errorf("note: %q", n.Text)
+					}
+					break
+				}
+			}
+		})
+	}
+}
+
+// TestViolationsBreakTheRules checks each frame against package wire's own
+// rules: the reader a server uses must refuse it too.
+func TestViolationsBreakTheRules(t *testing.T) {
+	for _, rule := range lab.Rules {
+		frame, ok := violation(rule)
+		if !ok {
+			t.Fatalf("no frame for rule %d", rule)
+		}
+		h, n, err := wire.ParseHeader(frame)
+		if err != nil {
+			t.Fatalf("%v: % x does not parse: %v", rule, frame, err)
+		}
+		payload := frame[n:]
+		broken := h.Check(0, false) != nil // as a client checks a server's frame
+		switch rule {
+		case lab.RuleUTF8:
+			var v wire.UTF8Validator
+			broken = h.Opcode == wire.OpText && !(v.Write(payload) && v.Complete())
+		case lab.RuleContinuation: // sent with no message begun
+			broken = h.Opcode == wire.OpContinuation
+		}
+		if !broken {
+			t.Errorf("%v: % x breaks no rule", rule, frame)
+		}
+	}
+	if _, ok := violation(0); ok {
+		t.Error("rule 0 has a frame")
+	}
+}
+
+func TestLabCommandErrors(t *testing.T) {
+	url := labServer(t)
+	tc := openTrace(t, url)
+
+	tc.command(&lab.Ping{})
+	if n := expect[*lab.Note](tc); !strings.Contains(n.Text, "connect first") {
+		t.Errorf("a command with no lab connection: %q", n.Text)
+	}
+	tc.openLab(url)
+	for _, tt := range []struct {
+		cmd  lab.Message
+		want string
+	}{
+		{&lab.Fragment{N: 0, Text: "abc"}, "1 to 64 fragments"},
+		{&lab.Fragment{N: 65, Text: strings.Repeat("x", 100)}, "1 to 64 fragments"},
+		{&lab.Fragment{N: 4, Text: "abc"}, "too few for 4 fragments"},
+		{&lab.Fragment{N: 2, Text: strings.Repeat("x", maxFragmentText+1)}, "longer than"},
+		{&lab.Close{Code: 1005}, "may not be sent"},
+		{&lab.Close{Code: 1000, Reason: strings.Repeat("r", 124)}, "at most 123 bytes"},
+		{&lab.Violate{Rule: 99}, "no rule 99"},
+		{&lab.Note{Text: "from the page"}, "takes no message of kind 4"},
+	} {
+		tc.command(tt.cmd)
+		if n := expect[*lab.Note](tc); !strings.Contains(n.Text, tt.want) {
+			t.Errorf("%#v: note %q, want it to say %q", tt.cmd, n.Text, tt.want)
+		}
+	}
+	// Bytes that are no command at all.
+	tc.conn.WriteMessage(gorilla.BinaryMessage, []byte{9, 9})
+	if n := expect[*lab.Note](tc); !strings.Contains(n.Text, "could not read a command") {
+		t.Errorf("garbage: note %q", n.Text)
+	}
+}
+
+// TestLabRefusals checks the lab connection's answers to bad requests.
+func TestLabRefusals(t *testing.T) {
+	url := labServer(t)
+	httpURL := "http" + strings.TrimPrefix(url, "ws")
+
+	resp, err := http.Get(httpURL + "/lab?session=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Errorf("plain GET: status %d, want 426", resp.StatusCode)
+	}
+
+	_, resp, err = gorilla.DefaultDialer.Dial(url+"/lab?session=nosuch", nil)
+	if err == nil {
+		t.Fatal("a lab connection for no session was accepted")
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `no lab session "nosuch"`) {
+		t.Errorf("unknown session: %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestLabCap checks that a connection's frames are reported up to the cap
+// and counted beyond it.
+func TestLabCap(t *testing.T) {
+	url := labServer(t)
+	tc := openTrace(t, url)
+	c, _ := tc.openLab(url)
+	const messages = maxFrames/2 + 100 // each comes back: 200 frames over the cap
+	for i := range messages {
+		if err := c.WriteMessage(gorilla.BinaryMessage, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		readMessage(t, c, gorilla.BinaryMessage, string([]byte{byte(i)}))
+	}
+	c.WriteControl(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, ""), time.Now().Add(testTimeout))
+	frames := 0
+	var notes []string
+	for len(notes) < 2 {
+		switch m := tc.next().(type) {
+		case *lab.Frame:
+			frames++
+		case *lab.Note:
+			notes = append(notes, m.Text)
+		}
+	}
+	if frames != maxFrames {
+		t.Errorf("%d frames reported, want %d", frames, maxFrames)
+	}
+	// 200 echo frames, the client's close and the server's answer.
+	if want := "202 frames were not reported"; !strings.HasPrefix(notes[1], want) {
+		t.Errorf("notes %q, want the second to say %q", notes, want)
+	}
+}
