@@ -28,6 +28,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 	"github.com/lxzan/gws"
 
+	"duplex/server/lab"
 	"duplex/server/web"
 	"duplex/server/ws"
 	"duplex/shared/handshake"
@@ -181,6 +182,7 @@ type echoServer struct {
 var echoServers = []echoServer{
 	{"floor", startFloorEcho},
 	{"duplex", startDuplexProduction},
+	{"duplex-nolab", startDuplexWithoutLab},
 	{"duplex-min", startDuplexMinimal},
 	{"gws", startGWSEcho},
 	{"gorilla", startGorillaEcho},
@@ -193,9 +195,27 @@ func serveHTTP(tb testing.TB, h http.Handler) string {
 	return srv.Listener.Addr().String()
 }
 
+// serveProduction serves h as server/main.go does: on a listener whose
+// connections record their request heads for the protocol lab.
+func serveProduction(tb testing.TB, h http.Handler) string {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = lab.RecordHeads(srv.Listener)
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
 // startDuplexProduction serves the production echo handler, through the
-// production router.
+// production router and listener.
 func startDuplexProduction(tb testing.TB) (string, string) {
+	router := web.NewRouter(web.Config{Log: slog.New(slog.DiscardHandler)})
+	return serveProduction(tb, router), "/ws/echo"
+}
+
+// startDuplexWithoutLab serves the production echo handler on a plain
+// listener: what the protocol lab's recording of request heads costs the
+// other endpoints is the difference with startDuplexProduction.
+func startDuplexWithoutLab(tb testing.TB) (string, string) {
 	router := web.NewRouter(web.Config{Log: slog.New(slog.DiscardHandler)})
 	return serveHTTP(tb, router), "/ws/echo"
 }
@@ -725,7 +745,7 @@ func startDuplexIdleProduction(tb testing.TB, active *atomic.Int64) (string, str
 			}
 		}
 	}()
-	return serveHTTP(tb, router), "/ws/echo"
+	return serveProduction(tb, router), "/ws/echo"
 }
 
 // startDuplexIdle serves the minimal echo loop, in the handler's goroutine
