@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"syscall/js"
-	"time"
 
 	"duplex/shared/message"
 	"duplex/wasm/dom"
@@ -615,10 +614,13 @@ func count(n int, thing string) string {
 }
 
 // clock returns the time of day of a Unix time in milliseconds, as the
-// page's clock shows it: "09:41".
+// page's clock shows it: "09:41". It asks the browser's Date, which knows
+// the time zone's rules: Go's time.Local in the browser is the offset the
+// page started with, wrong after a change to or from summer time, and its
+// time-of-day code adds to the module.
 func clock(ms int64) string {
-	t := time.UnixMilli(ms)
-	return pad2(t.Hour()) + ":" + pad2(t.Minute())
+	t := js.Global().Get("Date").New(ms)
+	return pad2(t.Call("getHours").Int()) + ":" + pad2(t.Call("getMinutes").Int())
 }
 
 func pad2(n int) string {

@@ -79,13 +79,14 @@ var ErrNotOpen = errors.New("websocket: connection is not open")
 // A Conn is a browser WebSocket.
 type Conn struct {
 	ws        js.Value
+	send      js.Value // from newSender
 	opts      Options
 	highWater int
 	funcs     []js.Func // released when the connection closes
 
 	mu       sync.Mutex
 	queue    []message     // received, not yet read
-	inbox    js.Value      // the JavaScript side of the queue; undefined with OnMessage
+	inbox    js.Value      // the JavaScript side of the queue: its take function
 	ready    chan struct{} // signalled when queue grows or the state changes
 	opened   bool
 	closing  bool        // StartClose was called
@@ -100,25 +101,89 @@ type Conn struct {
 }
 
 // newInbox makes the JavaScript half of a connection's receive queue: an
-// onmessage handler that keeps each message's data, and take(), which hands
-// over all that arrived and, if none did, asks for wake() at the next one.
-var newInbox = js.Global().Get("Function").New("ws", "wake", `
+// onmessage handler that keeps each message's data, and returns take(),
+// which hands over all that arrived and, if none did, asks for wake() at
+// the next one; if eager, every message calls wake(). take returns null or
+// the messages packed into one Uint8Array, each as a type byte (1 text,
+// 2 binary), its length in 4 bytes, little-endian, and its bytes: Go then
+// copies a burst with one call, instead of fetching each message's data
+// and decoding each string with calls of its own.
+var newInbox = js.Global().Get("Function").New("ws", "wake", "eager", `
 	const queue = [];
 	let waiting = false;
 	ws.onmessage = (ev) => {
 		queue.push(ev.data);
-		if (waiting) {
+		if (waiting || eager) {
 			waiting = false;
 			wake();
 		}
 	};
-	return {
-		take() {
-			waiting = queue.length === 0;
-			return queue.splice(0, queue.length);
-		},
+	const encoder = new TextEncoder();
+	let buf = new Uint8Array(4096);
+	const grow = (used, need) => {
+		if (buf.length >= need) return;
+		let size = buf.length;
+		while (size < need) size *= 2;
+		const bigger = new Uint8Array(size);
+		bigger.set(buf.subarray(0, used));
+		buf = bigger;
+	};
+	return () => {
+		waiting = queue.length === 0;
+		if (waiting) return null;
+		let off = 0;
+		for (const data of queue) {
+			let n;
+			if (typeof data === "string") {
+				grow(off, off + 5 + data.length); // at least a byte per UTF-16 unit
+				let r = encoder.encodeInto(data, buf.subarray(off + 5));
+				while (r.read < data.length) {
+					grow(off, 2 * buf.length);
+					r = encoder.encodeInto(data, buf.subarray(off + 5));
+				}
+				buf[off] = 1;
+				n = r.written;
+			} else {
+				n = data.byteLength;
+				grow(off, off + 5 + n);
+				buf.set(new Uint8Array(data), off + 5);
+				buf[off] = 2;
+			}
+			buf[off + 1] = n;
+			buf[off + 2] = n >>> 8;
+			buf[off + 3] = n >>> 16;
+			buf[off + 4] = n >>> 24;
+			off += 5 + n;
+		}
+		queue.length = 0;
+		const packed = buf.subarray(0, off);
+		// Go copies packed before JavaScript runs again, so buf serves the
+		// next burst too, unless a large message made it large.
+		if (buf.length > 1 << 20) buf = new Uint8Array(4096);
+		return packed;
 	};
 `)
+
+// newSender makes the JavaScript half of Write for messages of up to
+// sendBufSize bytes: Go copies the message into buf and calls send once,
+// which sends it as text or binary. A text message crosses as bytes, not
+// as a string that Go would have to create on the JavaScript side first.
+var newSender = js.Global().Get("Function").New("ws", "buf", `
+	const decoder = new TextDecoder();
+	return (n, text) => {
+		const data = buf.subarray(0, n);
+		ws.send(text ? decoder.decode(data) : data.slice());
+	};
+`)
+
+// sendBufSize is the size of the buffer through which Write sends small
+// messages; larger ones get a buffer of their own.
+const sendBufSize = 16 << 10
+
+// sendBuf is that buffer. One serves every connection: the Go code runs on
+// the browser's only thread, and nothing runs between Write's copy into it
+// and the send.
+var sendBuf = js.Global().Get("Uint8Array").New(sendBufSize)
 
 type message struct {
 	typ  MessageType
@@ -151,20 +216,21 @@ func New(url string, opts *Options) (*Conn, error) {
 		return nil, err
 	}
 	c.ws.Set("binaryType", "arraybuffer")
+	c.send = newSender.Invoke(c.ws, sendBuf)
 	c.on("open", c.onOpen)
-	if c.opts.OnMessage != nil {
-		c.on("message", c.onMessage)
-	} else {
-		// Messages wait on the JavaScript side, and Go is woken only
-		// when it waits for them: a burst costs one call into Go, not
-		// one per message.
-		wake := js.FuncOf(func(js.Value, []js.Value) any {
+	// Messages wait on the JavaScript side. Without OnMessage, Go is woken
+	// only when Read waits for them: a burst costs one call into Go, not
+	// one per message.
+	wake := js.FuncOf(func(js.Value, []js.Value) any {
+		if c.opts.OnMessage != nil {
+			c.deliver()
+		} else {
 			c.signal()
-			return nil
-		})
-		c.funcs = append(c.funcs, wake)
-		c.inbox = newInbox.Invoke(c.ws, wake)
-	}
+		}
+		return nil
+	})
+	c.funcs = append(c.funcs, wake)
+	c.inbox = newInbox.Invoke(c.ws, wake, c.opts.OnMessage != nil)
 	c.on("error", c.onError)
 	c.on("close", c.onClose)
 	return c, nil
@@ -219,16 +285,16 @@ func (c *Conn) onOpen(js.Value) {
 	}
 }
 
-func (c *Conn) onMessage(ev js.Value) {
-	m := decode(ev.Get("data"))
-	if c.opts.OnMessage != nil {
-		c.opts.OnMessage(m.typ, m.data)
-		return
-	}
+// deliver hands the messages that arrived to OnMessage, in order.
+func (c *Conn) deliver() {
 	c.mu.Lock()
-	c.queue = append(c.queue, m)
+	c.takeInbox()
+	queue := c.queue
+	c.queue = nil
 	c.mu.Unlock()
-	c.signal()
+	for _, m := range queue {
+		c.opts.OnMessage(m.typ, m.data)
+	}
 }
 
 func (c *Conn) onError(js.Value) {
@@ -270,18 +336,6 @@ func (c *Conn) signal() {
 	}
 }
 
-// decode copies a message event's data into Go: a string for text, an
-// ArrayBuffer for binary.
-func decode(data js.Value) message {
-	if data.Type() == js.TypeString {
-		return message{typ: Text, data: []byte(data.String())}
-	}
-	arr := js.Global().Get("Uint8Array").New(data)
-	b := make([]byte, arr.Length())
-	js.CopyBytesToGo(b, arr)
-	return message{typ: Binary, data: b}
-}
-
 // Read waits for the next message. After the connection closes and every
 // message has been read, it returns the *CloseError. Reads may run
 // concurrently; each message goes to one of them.
@@ -320,15 +374,25 @@ func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
 // takeInbox moves the messages waiting on the JavaScript side into queue,
 // and reports whether there were any. The caller holds mu.
 func (c *Conn) takeInbox() bool {
-	if c.inbox.IsUndefined() {
+	packed := c.inbox.Invoke()
+	if packed.IsNull() {
 		return false
 	}
-	items := c.inbox.Call("take")
-	n := items.Length()
-	for i := 0; i < n; i++ {
-		c.queue = append(c.queue, decode(items.Index(i)))
+	// One allocation holds the whole burst; each message is a slice of it
+	// whose capacity ends where the message does, so that an append to one
+	// cannot overwrite the next.
+	b := make([]byte, packed.Length())
+	js.CopyBytesToGo(b, packed)
+	for len(b) >= 5 {
+		typ := Text
+		if b[0] == 2 {
+			typ = Binary
+		}
+		n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
+		c.queue = append(c.queue, message{typ: typ, data: b[5 : 5+n : 5+n]})
+		b = b[5+n:]
 	}
-	return n > 0
+	return true
 }
 
 // Write sends p as one message of type typ. If the browser already holds
@@ -346,22 +410,32 @@ func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
 	if !open {
 		return ErrNotOpen
 	}
-	var data any
-	switch typ {
-	case Text:
-		data = string(p)
-	case Binary:
-		arr := js.Global().Get("Uint8Array").New(len(p))
-		js.CopyBytesToJS(arr, p)
-		data = arr
-	default:
+	if typ != Text && typ != Binary {
 		return errors.New("websocket: cannot send a message of type " + typ.String())
 	}
-	if err := catch(func() { c.ws.Call("send", data) }); err != nil {
+	if err := catch(func() { c.sendJS(typ, p) }); err != nil {
 		return err
 	}
 	c.unsent += len(p)
 	return nil
+}
+
+// sendJS hands p to the browser's send. A small message goes through
+// sendBuf with one call; a large one is copied into an array, or made a
+// string, of its own.
+func (c *Conn) sendJS(typ MessageType, p []byte) {
+	if len(p) <= sendBufSize {
+		js.CopyBytesToJS(sendBuf, p)
+		c.send.Invoke(len(p), typ == Text)
+		return
+	}
+	if typ == Text {
+		c.ws.Call("send", string(p))
+		return
+	}
+	arr := js.Global().Get("Uint8Array").New(len(p))
+	js.CopyBytesToJS(arr, p)
+	c.ws.Call("send", arr)
 }
 
 // waitDrain waits until sending n more bytes keeps bufferedAmount at or
