@@ -31,6 +31,7 @@ import (
 
 	"duplex/frontend"
 	"duplex/frontend/browsertest"
+	"duplex/server/lab"
 	"duplex/server/ws"
 	"duplex/shared/wire"
 )
@@ -113,6 +114,7 @@ func (s *testSite) start(t testing.TB) error {
 			delete(s.owners, addr)
 		}
 	}
+	s.srv.Listener = lab.RecordHeads(s.srv.Listener) // as server/main.go does, for the lab's raw handshake
 	s.srv.Start()
 	t.Logf("built the front end in %v; serving it at %s", time.Since(start).Round(time.Millisecond), s.srv.URL)
 	return nil
@@ -185,7 +187,7 @@ func TestIndexPageInBrowser(t *testing.T) {
 		t.Errorf("title %q, want %q", got, want)
 	}
 	demos := browsertest.Eval[[]string](b.Tab, `[...document.querySelectorAll("ul.demos a")].map(a => a.getAttribute("href"))`)
-	if want := []string{"/echo", "/chat", "/playground"}; !slices.Equal(demos, want) {
+	if want := []string{"/echo", "/chat", "/playground", "/lab"}; !slices.Equal(demos, want) {
 		t.Errorf("the demos link to %q, want %q", demos, want)
 	}
 	if got := browsertest.Eval[bool](b.Tab, `document.querySelector("#status") === null`); !got {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ var fakeBuild = fstest.MapFS{
 
 func TestPagesWhenNotBuilt(t *testing.T) {
 	h := NewRouter(Config{Assets: fstest.MapFS{}})
-	for _, path := range []string{"/", "/echo", "/chat", "/playground"} {
+	for _, path := range []string{"/", "/echo", "/chat", "/playground", "/lab"} {
 		res, body := get(t, h, path)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: status %d, want 200: the page still explains itself", path, res.StatusCode)
@@ -112,6 +113,34 @@ func TestPagesServerRendered(t *testing.T) {
 			"pg-close-event": "<dd",
 			"pg-events":      "<ul",
 		}},
+		{name: "lab", path: "/lab", app: "lab", controls: map[string]string{
+			"lab-connect":         "disabled",
+			"lab-disconnect":      "disabled",
+			"lab-send":            "disabled",
+			"lab-text":            `value="hello"`,
+			"lab-fragments":       `value="3"`,
+			"lab-fragment":        "disabled",
+			"lab-ping":            "disabled",
+			"lab-code":            `value="4001"`,
+			"lab-reason":          `value="bye"`,
+			"lab-close":           "disabled",
+			"lab-rule":            "<select",
+			"lab-violate":         "disabled",
+			"lab-close-code":      "<dd",
+			"lab-messages":        "<ul",
+			"lab-request":         "<pre",
+			"lab-response":        "<pre",
+			"lab-rebuilt":         "hidden",
+			"lab-accept":          "<code",
+			"lab-frames":          "<ol",
+			"lab-detail-bits":     "<div",
+			"lab-detail-wire-hex": "<pre",
+			"lab-compose-opcode":  "disabled",
+			"lab-compose-key":     `value="37fa213d"`,
+			"lab-compose-payload": `value="Hi"`,
+			"lab-compose-random":  "disabled",
+			"lab-compose-bits":    "<div",
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, body := get(t, h, tt.path)
@@ -177,5 +206,63 @@ func TestChatPageLinks(t *testing.T) {
 	}
 	if _, index := get(t, h, "/"); !strings.Contains(index, `<span>Rooms, nicknames, presence and typing;`) {
 		t.Error("the index does not list the chat")
+	}
+}
+
+// TestLabPageServerRendered checks what the lab's page shows before its app
+// runs: the compose box's first frame, every rule the server can break, and
+// the History panel's draft-76 handshake, worked out on the server for the
+// draft's example or for keys from its form.
+func TestLabPageServerRendered(t *testing.T) {
+	h := NewRouter(Config{Assets: fakeBuild})
+	_, body := get(t, h, "/lab")
+	for _, want := range []string{
+		`<a href="/lab" aria-current="page">Lab</a>`,
+		`<pre class="lab-bytes" id="lab-compose-bytes">81 82 37 fa 21 3d 7f 93</pre>`,
+		`<option value="2">RSV1 set, with no extension agreed</option>`,
+		`<option value="6">a continuation frame with no message to continue</option>`,
+		`4146546015 ÷ 5 = <b>829309203</b>`,
+		`1299853100 ÷ 5 = <b>259970620</b>`,
+		`<code id="lab-draft76-hex">38 6a 4b 53 27 79 3a 47 2a 43 6f 2c 57 78 61 2d</code>`,
+		`<code class="lab-key" id="lab-draft76-response">8jKS&#39;y:G*Co,Wxa-</code>`,
+		`This is the draft's own example`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET /lab lacks %s", want)
+		}
+	}
+	for _, file := range []string{
+		"server/ws/upgrade.go", "shared/handshake/accept.go", "server/lab/heads.go", "server/lab/tracer.go",
+		"shared/wire/header.go", "shared/wire/mask.go", "shared/handshake/draft76.go", "server/hixie/hixie.go",
+	} {
+		if want := `<a href="/source/` + file + `"><code>` + file + `</code></a>`; !strings.Contains(body, want) {
+			t.Errorf("GET /lab does not link to %s", file)
+		}
+	}
+	if _, index := get(t, h, "/"); !strings.Contains(index, `<a href="/lab">Protocol lab</a>`) {
+		t.Error("the index does not list the lab")
+	}
+
+	// The draft's second example (§5.2), from the form.
+	_, body = get(t, h, "/lab?"+url.Values{
+		"key1": {"18x 6]8vM;54 *(5:  {   U1]8  z [  8"},
+		"key2": {"1_ tx7X d  <  nw  334J702) 7]o}` 0"},
+		"key3": {"Tm[K T2u"},
+	}.Encode())
+	if want := `id="lab-draft76-response">fQJ,fN/4F4!~K~MH</code>`; !strings.Contains(body, want) {
+		t.Errorf("the draft's second example does not end in %s", want)
+	}
+	for query, want := range map[string]string{
+		"key1=12++3&key2=4+4&key3=12345678": "Sec-WebSocket-Key1: 123 is not a multiple of its 2 spaces",
+		"key1=1+2&key2=33&key3=12345678":    "Sec-WebSocket-Key2: has no spaces to divide 33 by",
+		"key1=1+2&key2=3+3&key3=short":      "key3 is exactly 8 bytes, not 5",
+	} {
+		_, body := get(t, h, "/lab?"+query)
+		if tag := openingTag(body, "lab-draft76-error"); tag == "" || !strings.Contains(body, want) {
+			t.Errorf("GET /lab?%s does not show the error %q", query, want)
+		}
+		if strings.Contains(body, `id="lab-draft76-response"`) {
+			t.Errorf("GET /lab?%s shows a response despite the error", query)
+		}
 	}
 }

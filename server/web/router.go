@@ -84,10 +84,20 @@ func NewRouter(cfg Config) http.Handler {
 			{"the Go WebSocket API", "wasm/websocket/websocket.go"},
 			{"the handshake", "server/ws/upgrade.go"},
 		}}},
+		{"/lab", labPage, page{Title: "Protocol lab", App: "lab", Source: []sourceLink{
+			{"the client", "wasm/lab/lab.go"},
+			{"the server", "server/lab/lab.go"},
+			{"the protocol", "shared/lab/lab.go"},
+			{"the frame codec", "shared/wire/header.go"},
+		}}},
 	}
 	for _, p := range pages {
 		p.page.Path, p.page.Assets, p.page.Dev = p.path, assets, cfg.Dev
-		r.Get(p.path, templ.Handler(p.view(p.page)).ServeHTTP)
+		r.Get(p.path, func(w http.ResponseWriter, req *http.Request) {
+			pg := p.page
+			pg.Query = req.URL.Query() // for a page with a GET form, such as the lab's
+			templ.Handler(p.view(pg)).ServeHTTP(w, req)
+		})
 	}
 	if assets != nil {
 		r.Get(staticPrefix+"*", assets.ServeHTTP)

@@ -9,6 +9,7 @@ import (
 	"duplex/wasm/chat"
 	"duplex/wasm/dom"
 	"duplex/wasm/echo"
+	"duplex/wasm/lab"
 	"duplex/wasm/playground"
 )
 
@@ -19,6 +20,9 @@ func main() {
 		chat.Run(status)
 	case "echo":
 		echo.Run(status)
+	case "lab":
+		lab.Run(status)
+		select {} // the page's event handlers and the trace channel's reader keep running
 	case "playground":
 		playground.Run(status)
 		select {} // the page's event handlers keep running
