@@ -1,8 +1,8 @@
-// Package frontend builds the browser side of Duplex: the Go app compiled
-// to WebAssembly, the JavaScript that starts it and the styles. esbuild
-// bundles and minifies the JavaScript and CSS; every output gets a
-// content-hashed name and gzip and brotli twins, and manifest.json maps
-// each logical name ("app.wasm") to its file ("app.3f9a0c1b2d.wasm").
+// Package frontend builds the browser side of Duplex: each demo page's Go
+// program compiled to WebAssembly, the JavaScript that starts it and the
+// styles. esbuild bundles and minifies the JavaScript and CSS; every output
+// gets a content-hashed name and gzip and brotli twins, and manifest.json
+// maps each logical name ("echo.wasm") to its file ("echo.3f9a0c1b2d.wasm").
 //
 // The server embeds what Build writes (see server/web/static); build.go at
 // the repository root and the browser tests both call Build.
@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -50,15 +51,16 @@ type Options struct {
 
 // An Asset is one built file.
 type Asset struct {
-	Name string // logical name, such as "app.wasm"
-	File string // content-hashed file name, such as "app.3f9a0c1b2d.wasm"
+	Name string // logical name, such as "echo.wasm"
+	File string // content-hashed file name, such as "echo.3f9a0c1b2d.wasm"
 	Size int    // bytes, uncompressed
 	Gzip int    // bytes, gzip-compressed; 0 if not worth it
 	Br   int    // bytes, brotli-compressed; 0 if not worth it
 }
 
-// Build compiles the wasm app, bundles the JavaScript and CSS, and writes
-// every asset, compressed, with a manifest, into opts.OutDir.
+// Build compiles each program under wasm/app to a wasm module, bundles the
+// JavaScript and CSS, and writes every asset, compressed, with a manifest,
+// into opts.OutDir.
 func Build(ctx context.Context, opts Options) ([]Asset, error) {
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
@@ -73,12 +75,10 @@ func Build(ctx context.Context, opts Options) ([]Asset, error) {
 	outputs := map[string][]byte{}
 
 	start := time.Now()
-	wasm, err := buildWasm(ctx, root)
-	if err != nil {
+	if err := buildWasm(ctx, root, outputs); err != nil {
 		return nil, err
 	}
-	outputs["app.wasm"] = wasm
-	step("compile wasm/app to WebAssembly", start)
+	step("compile wasm/app/... to WebAssembly", start)
 
 	start = time.Now()
 	if err := bundle(opts.Root, outputs); err != nil {
@@ -99,22 +99,37 @@ func Build(ctx context.Context, opts Options) ([]Asset, error) {
 	return assets, nil
 }
 
-// buildWasm compiles ./wasm/app for GOOS=js GOARCH=wasm, stripped of
-// symbols and file paths, and returns the module.
-func buildWasm(ctx context.Context, root string) ([]byte, error) {
+// buildWasm compiles every program under ./wasm/app for GOOS=js
+// GOARCH=wasm, stripped of symbols and file paths, and adds each module to
+// outputs as "<folder>.wasm". One go command builds them all, sharing the
+// packages they have in common.
+func buildWasm(ctx context.Context, root string, outputs map[string][]byte) error {
 	tmp, err := os.MkdirTemp("", "duplex-wasm-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
-	out := filepath.Join(tmp, "app.wasm")
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./wasm/app")
+	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", tmp+string(filepath.Separator), "./wasm/app/...")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("compile wasm/app: %w\n%s", err, msg)
+		return fmt.Errorf("compile wasm/app/...: %w\n%s", err, msg)
 	}
-	return os.ReadFile(out)
+	modules, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	if len(modules) == 0 {
+		return errors.New("compile wasm/app/...: no program found")
+	}
+	for _, m := range modules {
+		data, err := os.ReadFile(filepath.Join(tmp, m.Name()))
+		if err != nil {
+			return err
+		}
+		outputs[m.Name()+".wasm"] = data
+	}
+	return nil
 }
 
 // goTool returns the go command of the toolchain running this code, so
@@ -163,41 +178,58 @@ func bundle(root string, outputs map[string][]byte) error {
 }
 
 // write stores each output under its content-hashed name with compressed
-// twins and writes the manifest.
+// twins and writes the manifest. The outputs are compressed in parallel:
+// brotli's best level takes seconds per wasm module.
 func write(dir string, outputs map[string][]byte, brotliLevel int) ([]Asset, error) {
 	if err := clean(dir); err != nil {
 		return nil, err
 	}
-	manifest := map[string]string{}
-	var assets []Asset
-	for name, data := range outputs {
-		a := Asset{Name: name, File: hashedName(name, data), Size: len(data)}
-		if err := os.WriteFile(filepath.Join(dir, a.File), data, 0o644); err != nil {
-			return nil, err
-		}
-		var err error
-		if a.Gzip, err = writeCompressed(filepath.Join(dir, a.File+".gz"), data, gzipData); err != nil {
-			return nil, err
-		}
-		brotliData := func(w io.Writer, data []byte) error {
-			bw := brotli.NewWriterLevel(w, brotliLevel)
-			if _, err := bw.Write(data); err != nil {
-				return err
-			}
-			return bw.Close()
-		}
-		if a.Br, err = writeCompressed(filepath.Join(dir, a.File+".br"), data, brotliData); err != nil {
-			return nil, err
-		}
-		manifest[name] = a.File
-		assets = append(assets, a)
+	names := make([]string, 0, len(outputs))
+	for name := range outputs {
+		names = append(names, name)
 	}
-	sort.Slice(assets, func(i, j int) bool { return assets[i].Name < assets[j].Name })
+	sort.Strings(names)
+	assets := make([]Asset, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { assets[i], errs[i] = writeAsset(dir, name, outputs[name], brotliLevel) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	manifest := map[string]string{}
+	for _, a := range assets {
+		manifest[a.Name] = a.File
+	}
 	m, err := json.MarshalIndent(manifest, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return assets, os.WriteFile(filepath.Join(dir, ManifestName), append(m, '\n'), 0o644)
+}
+
+// writeAsset writes one output under its content-hashed name, with its
+// gzip and brotli twins if they are worth it.
+func writeAsset(dir, name string, data []byte, brotliLevel int) (Asset, error) {
+	a := Asset{Name: name, File: hashedName(name, data), Size: len(data)}
+	if err := os.WriteFile(filepath.Join(dir, a.File), data, 0o644); err != nil {
+		return a, err
+	}
+	var err error
+	if a.Gzip, err = writeCompressed(filepath.Join(dir, a.File+".gz"), data, gzipData); err != nil {
+		return a, err
+	}
+	brotliData := func(w io.Writer, data []byte) error {
+		bw := brotli.NewWriterLevel(w, brotliLevel)
+		if _, err := bw.Write(data); err != nil {
+			return err
+		}
+		return bw.Close()
+	}
+	a.Br, err = writeCompressed(filepath.Join(dir, a.File+".br"), data, brotliData)
+	return a, err
 }
 
 // clean empties dir of earlier builds, keeping dotfiles such as .gitkeep.

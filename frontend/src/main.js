@@ -1,6 +1,6 @@
-// Starts the page's Go app: loads the Go runtime's support code, compiles
-// app.wasm while it downloads, and runs it. The app reads data-app on
-// <body> to know which demo to run, and takes over the status line.
+// Starts the page's Go program: loads the Go runtime's support code,
+// compiles the page's module (data-wasm on <body>, such as echo.wasm) while
+// it downloads, and runs it. The program takes over the status line.
 import "wasm_exec";
 
 const body = document.body;

@@ -27,7 +27,9 @@ func get(t *testing.T, h http.Handler, path string) (*http.Response, string) {
 // fakeBuild is what the pages need of a build: only the manifest, since
 // rendering a page reads no asset.
 var fakeBuild = fstest.MapFS{
-	"manifest.json": {Data: []byte(`{"app.wasm": "app.0123456789.wasm", "main.js": "main.abcdef0123.js", "style.css": "style.a1b2c3d4e5.css"}`)},
+	"manifest.json": {Data: []byte(`{"chat.wasm": "chat.0123456789.wasm", "echo.wasm": "echo.0123456789.wasm", ` +
+		`"lab.wasm": "lab.0123456789.wasm", "playground.wasm": "playground.0123456789.wasm", ` +
+		`"main.js": "main.abcdef0123.js", "style.css": "style.a1b2c3d4e5.css"}`)},
 }
 
 func TestPagesWhenNotBuilt(t *testing.T) {
@@ -155,14 +157,18 @@ func TestPagesServerRendered(t *testing.T) {
 				`<link rel="icon" href="data:,">`,
 				`<script src="/static/main.abcdef0123.js" defer></script>`,
 				`data-app="` + tt.app + `"`,
-				`data-wasm="/static/app.0123456789.wasm"`,
 			}
+			// Each page loads the module of its own program, and only that.
+			module := `/static/` + tt.app + `.0123456789.wasm`
 			status := `<p class="status" id="status" data-state="loading">Loading the Go runtime…</p>`
-			preload := `<link rel="preload" href="/static/app.0123456789.wasm" as="fetch" type="application/wasm" crossorigin>`
+			preload := `<link rel="preload" href="` + module + `" as="fetch" type="application/wasm" crossorigin>`
 			if tt.app != "" {
-				mustContain = append(mustContain, status, preload)
-			} else if strings.Contains(body, `id="status"`) || strings.Contains(body, preload) {
-				t.Error("a page without an app has a status line or preloads the app")
+				mustContain = append(mustContain, status, preload, `data-wasm="`+module+`"`)
+				if n := strings.Count(body, ".wasm"); n != 2 {
+					t.Errorf("the page names a .wasm file %d times, want 2 (preload and data-wasm)", n)
+				}
+			} else if strings.Contains(body, `id="status"`) || strings.Contains(body, ".wasm") {
+				t.Error("a page without an app has a status line or names a wasm module")
 			}
 			for _, s := range mustContain {
 				if !strings.Contains(body, s) {

@@ -44,13 +44,17 @@ func (p *handshakePanel) show(h *lab.Handshake) {
 func showRaw(el dom.Element, head []byte) {
 	el.Clear()
 	for rest := string(head); rest != ""; {
-		line, after, found := strings.Cut(rest, "\r\n")
-		if line != "" {
+		// Lines end with CRLF; looking for the LF alone keeps the module
+		// free of substring search.
+		end := strings.IndexByte(rest, '\n')
+		if end < 0 || end == 0 || rest[end-1] != '\r' {
+			el.Append("span", "", rest)
+			return
+		}
+		if line := rest[:end-1]; line != "" {
 			el.Append("span", "", line)
 		}
-		if found {
-			el.Append("span", "crlf", "\r\n")
-		}
-		rest = after
+		el.Append("span", "crlf", "\r\n")
+		rest = rest[end+1:]
 	}
 }
