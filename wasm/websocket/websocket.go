@@ -79,7 +79,7 @@ var ErrNotOpen = errors.New("websocket: connection is not open")
 // A Conn is a browser WebSocket.
 type Conn struct {
 	ws        js.Value
-	send      js.Value // from newSender
+	send      js.Value // from newPipes
 	opts      Options
 	highWater int
 	funcs     []js.Func // released when the connection closes
@@ -100,35 +100,53 @@ type Conn struct {
 	unsent  int
 }
 
-// newInbox makes the JavaScript half of a connection's receive queue: an
-// onmessage handler that keeps each message's data, and returns take(),
-// which hands over all that arrived and, if none did, asks for wake() at
-// the next one; if eager, every message calls wake(). take returns null or
-// the messages packed into one Uint8Array, each as a type byte (1 text,
-// 2 binary), its length in 4 bytes, little-endian, and its bytes: Go then
-// copies a burst with one call, instead of fetching each message's data
-// and decoding each string with calls of its own.
-var newInbox = js.Global().Get("Function").New("ws", "wake", "eager", `
+// newPipes makes the JavaScript half of a connection's two directions and
+// returns them as [take, send].
+//
+// Received messages wait in a queue on the JavaScript side. take() hands
+// over all that arrived, packed into one Uint8Array (each as a type byte,
+// 1 text or 2 binary, its length in 4 bytes, little-endian, and its bytes),
+// so that Go copies a burst with one call; if none did, it returns null and
+// asks for wake() at the next one. How soon: a message that may answer what
+// Go just sent wakes it at once, as a request waits for its response; a
+// message of a stream wakes it through a task posted behind the message
+// events already queued, so that one wake takes them all. With eager, every
+// message calls wake(), for the OnMessage hook.
+//
+// send(n, text) sends the first n bytes of buf, as text or binary, so that
+// a small message crosses with one call and a text message as bytes;
+// send(0, text, data) sends data, a string or an array, for larger ones.
+var newPipes = js.Global().Get("Function").New("ws", "wake", "eager", "buf", `
 	const queue = [];
 	let waiting = false;
+	let sent = false; // since Go last woke
+	const later = new MessageChannel();
+	later.port1.onmessage = () => wake();
 	ws.onmessage = (ev) => {
 		queue.push(ev.data);
-		if (waiting || eager) {
-			waiting = false;
+		if (eager) {
 			wake();
+		} else if (waiting) {
+			waiting = false;
+			if (sent) {
+				sent = false;
+				wake();
+			} else {
+				later.port2.postMessage(null);
+			}
 		}
 	};
 	const encoder = new TextEncoder();
-	let buf = new Uint8Array(4096);
+	let packBuf = new Uint8Array(4096);
 	const grow = (used, need) => {
-		if (buf.length >= need) return;
-		let size = buf.length;
+		if (packBuf.length >= need) return;
+		let size = packBuf.length;
 		while (size < need) size *= 2;
 		const bigger = new Uint8Array(size);
-		bigger.set(buf.subarray(0, used));
-		buf = bigger;
+		bigger.set(packBuf.subarray(0, used));
+		packBuf = bigger;
 	};
-	return () => {
+	const take = () => {
 		waiting = queue.length === 0;
 		if (waiting) return null;
 		let off = 0;
@@ -136,44 +154,41 @@ var newInbox = js.Global().Get("Function").New("ws", "wake", "eager", `
 			let n;
 			if (typeof data === "string") {
 				grow(off, off + 5 + data.length); // at least a byte per UTF-16 unit
-				let r = encoder.encodeInto(data, buf.subarray(off + 5));
+				let r = encoder.encodeInto(data, packBuf.subarray(off + 5));
 				while (r.read < data.length) {
-					grow(off, 2 * buf.length);
-					r = encoder.encodeInto(data, buf.subarray(off + 5));
+					grow(off, 2 * packBuf.length);
+					r = encoder.encodeInto(data, packBuf.subarray(off + 5));
 				}
-				buf[off] = 1;
+				packBuf[off] = 1;
 				n = r.written;
 			} else {
 				n = data.byteLength;
 				grow(off, off + 5 + n);
-				buf.set(new Uint8Array(data), off + 5);
-				buf[off] = 2;
+				packBuf.set(new Uint8Array(data), off + 5);
+				packBuf[off] = 2;
 			}
-			buf[off + 1] = n;
-			buf[off + 2] = n >>> 8;
-			buf[off + 3] = n >>> 16;
-			buf[off + 4] = n >>> 24;
+			packBuf[off + 1] = n;
+			packBuf[off + 2] = n >>> 8;
+			packBuf[off + 3] = n >>> 16;
+			packBuf[off + 4] = n >>> 24;
 			off += 5 + n;
 		}
 		queue.length = 0;
-		const packed = buf.subarray(0, off);
-		// Go copies packed before JavaScript runs again, so buf serves the
-		// next burst too, unless a large message made it large.
-		if (buf.length > 1 << 20) buf = new Uint8Array(4096);
+		const packed = packBuf.subarray(0, off);
+		// Go copies packed before JavaScript runs again, so packBuf serves
+		// the next burst too, unless a large message made it large.
+		if (packBuf.length > 1 << 20) packBuf = new Uint8Array(4096);
 		return packed;
 	};
-`)
-
-// newSender makes the JavaScript half of Write for messages of up to
-// sendBufSize bytes: Go copies the message into buf and calls send once,
-// which sends it as text or binary. A text message crosses as bytes, not
-// as a string that Go would have to create on the JavaScript side first.
-var newSender = js.Global().Get("Function").New("ws", "buf", `
 	const decoder = new TextDecoder();
-	return (n, text) => {
-		const data = buf.subarray(0, n);
-		ws.send(text ? decoder.decode(data) : data.slice());
+	const send = (n, text, data) => {
+		sent = true;
+		if (data === undefined) {
+			data = text ? decoder.decode(buf.subarray(0, n)) : buf.slice(0, n);
+		}
+		ws.send(data);
 	};
+	return [take, send];
 `)
 
 // sendBufSize is the size of the buffer through which Write sends small
@@ -216,7 +231,6 @@ func New(url string, opts *Options) (*Conn, error) {
 		return nil, err
 	}
 	c.ws.Set("binaryType", "arraybuffer")
-	c.send = newSender.Invoke(c.ws, sendBuf)
 	c.on("open", c.onOpen)
 	// Messages wait on the JavaScript side. Without OnMessage, Go is woken
 	// only when Read waits for them: a burst costs one call into Go, not
@@ -230,7 +244,8 @@ func New(url string, opts *Options) (*Conn, error) {
 		return nil
 	})
 	c.funcs = append(c.funcs, wake)
-	c.inbox = newInbox.Invoke(c.ws, wake, c.opts.OnMessage != nil)
+	pipes := newPipes.Invoke(c.ws, wake, c.opts.OnMessage != nil, sendBuf)
+	c.inbox, c.send = pipes.Index(0), pipes.Index(1)
 	c.on("error", c.onError)
 	c.on("close", c.onClose)
 	return c, nil
@@ -430,12 +445,12 @@ func (c *Conn) sendJS(typ MessageType, p []byte) {
 		return
 	}
 	if typ == Text {
-		c.ws.Call("send", string(p))
+		c.send.Invoke(0, true, string(p))
 		return
 	}
 	arr := js.Global().Get("Uint8Array").New(len(p))
 	js.CopyBytesToJS(arr, p)
-	c.ws.Call("send", arr)
+	c.send.Invoke(0, false, arr)
 }
 
 // waitDrain waits until sending n more bytes keeps bufferedAmount at or
