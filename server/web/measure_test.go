@@ -146,7 +146,7 @@ func BenchmarkTimeToConnected(b *testing.B) {
 		}
 		live := med(func(l loadTimes) float64 { return l.Live })
 		b.Logf("%s cache, %d loads: connected at %s ms after navigation started", c.name, len(c.loads), strings.Join(connected, ", "))
-		b.Logf("  medians (ms): HTML %.1f, DOMContentLoaded %.1f, app.wasm loaded %.1f (%.0f bytes over the wire), Go started %.1f, connected %.1f; layout shift at most %.4f",
+		b.Logf("  medians (ms): HTML %.1f, DOMContentLoaded %.1f, echo.wasm loaded %.1f (%.0f bytes over the wire), Go started %.1f, connected %.1f; layout shift at most %.4f",
 			med(func(l loadTimes) float64 { return l.HTML }), med(func(l loadTimes) float64 { return l.DOMContentLoaded }),
 			med(func(l loadTimes) float64 { return l.WasmLoaded }), med(func(l loadTimes) float64 { return l.WasmBytes }),
 			med(func(l loadTimes) float64 { return l.GoStarted }), live, maxCLS)
