@@ -105,7 +105,7 @@ func (s *Server) serveTrace(c *ws.Conn) {
 		s.mu.Lock()
 		delete(s.sessions, sess.id)
 		s.mu.Unlock()
-		sess.setLab(nil, "the lab page went away")
+		sess.end()
 	}()
 	go sess.sendReports(ctx)
 
@@ -195,6 +195,7 @@ type session struct {
 	queued  int      // bytes in queue
 	dropped int      // reports dropped since the last sent
 	lab     *labConn
+	ended   bool // the trace channel has closed: no lab connection may join
 	wake    chan struct{}
 }
 
@@ -246,6 +247,12 @@ func (s *session) sendReports(ctx context.Context) {
 // with reason; lc may be nil.
 func (s *session) setLab(lc *labConn, reason string) {
 	s.mu.Lock()
+	if s.ended && lc != nil { // the page went away while lc was connecting
+		s.mu.Unlock()
+		lc.replaced.Store(true)
+		go lc.conn.Close(wire.StatusGoingAway, "the lab page went away")
+		return
+	}
 	old := s.lab
 	s.lab = lc
 	s.mu.Unlock()
@@ -253,6 +260,15 @@ func (s *session) setLab(lc *labConn, reason string) {
 		old.replaced.Store(true)
 		go old.conn.Close(wire.StatusGoingAway, reason)
 	}
+}
+
+// end closes the session's lab connection, and any that would join later:
+// the trace channel has closed, so nobody would see their reports.
+func (s *session) end() {
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	s.setLab(nil, "the lab page went away")
 }
 
 // release forgets lc, which has ended, and reports whether it was the

@@ -402,3 +402,32 @@ func TestLabCap(t *testing.T) {
 		t.Errorf("notes %q, want the second to say %q", notes, want)
 	}
 }
+
+// TestLabConnAfterPageLeft covers a lab connection that completes its
+// handshake just after its session's page went away: it is closed with
+// 1001 instead of echoing for nobody.
+func TestLabConnAfterPageLeft(t *testing.T) {
+	s := NewServer(nil, nil, 0)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/trace", s.ServeTrace)
+	mux.HandleFunc("/lab", s.ServeConn)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	tc := openTrace(t, url)
+	s.mu.Lock()
+	sess := s.sessions[tc.id]
+	s.mu.Unlock()
+	sess.end() // as the trace channel's end does, before the session leaves the map
+
+	c, _, err := gorilla.DefaultDialer.Dial(url+"/lab?session="+tc.id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(testTimeout))
+	if _, _, err := c.ReadMessage(); !gorilla.IsCloseError(err, gorilla.CloseGoingAway) || !strings.Contains(err.Error(), "went away") {
+		t.Errorf("the lab connection read %v, want close 1001 saying the page went away", err)
+	}
+}
