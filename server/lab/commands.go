@@ -30,7 +30,7 @@ func (lc *labConn) fragment(ctx context.Context, n uint64, text string) {
 	}
 	lc.writeMu.Lock()
 	defer lc.writeMu.Unlock()
-	w, err := lc.conn.NextWriter(ctx, wire.OpText)
+	w, err := lc.conn.NextWriter(ctx, wire.Text)
 	if err != nil {
 		lc.sess.note("The fragmented message was not sent: " + err.Error())
 		return

@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"duplex/shared/handshake"
 	"duplex/shared/wire"
 )
 
-// This file holds the raw-socket client that the tests use to speak to the
-// server frame by frame, including frames no real client would send.
+// This file holds the raw-socket peer that the tests use to speak frame by
+// frame, including frames no real peer would send: as a client to the
+// server (dialRaw), or as a server to the native client (acceptRaw).
 
 // echoServer starts an HTTP server whose only endpoint echoes every message,
 // using u (nil for a zero Upgrader), and returns its address.
@@ -50,17 +52,22 @@ func echoServer(t testing.TB, u *Upgrader) string {
 	return srv.Listener.Addr().String()
 }
 
-// rawClient is a WebSocket client that writes and reads individual frames.
-type rawClient struct {
-	t    testing.TB
-	conn net.Conn
-	br   *bufio.Reader
-	resp *http.Response
+// rawPeer is one end of a WebSocket connection that writes and reads
+// individual frames. As a client (the default) it masks what it sends and
+// expects unmasked frames; as a server, the other way round.
+type rawPeer struct {
+	t      testing.TB
+	conn   net.Conn
+	br     *bufio.Reader
+	resp   *http.Response
+	server bool // it plays the server, against the native client
+
+	clientEnd chan error // as a server: how the client's echo loop ended
 }
 
 // dialRaw connects to addr and performs the opening handshake with the
 // given extra request header lines (e.g. "Sec-WebSocket-Protocol: chat").
-func dialRaw(t testing.TB, addr string, headers ...string) *rawClient {
+func dialRaw(t testing.TB, addr string, headers ...string) *rawPeer {
 	t.Helper()
 	c, resp := dialHandshake(t, addr, headers...)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -72,7 +79,7 @@ func dialRaw(t testing.TB, addr string, headers ...string) *rawClient {
 
 // dialHandshake sends a handshake and returns the client with the response,
 // whatever its status.
-func dialHandshake(t testing.TB, addr string, headers ...string) (*rawClient, *http.Response) {
+func dialHandshake(t testing.TB, addr string, headers ...string) (*rawPeer, *http.Response) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -94,7 +101,60 @@ func dialHandshake(t testing.TB, addr string, headers ...string) (*rawClient, *h
 	if err != nil {
 		t.Fatalf("reading handshake response: %v", err)
 	}
-	return &rawClient{t: t, conn: conn, br: br, resp: resp}, resp
+	return &rawPeer{t: t, conn: conn, br: br, resp: resp}, resp
+}
+
+// acceptRaw starts the native client, dialing a listener of the test's, and
+// returns the raw peer that plays the server to it. The client echoes every
+// message until its connection ends, reporting how on clientEnd.
+func acceptRaw(t testing.TB, opts *DialOptions) *rawPeer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	end := make(chan error, 1)
+	go func() {
+		ctx := context.Background()
+		c, err := Dial(ctx, "ws://"+ln.Addr().String()+"/", opts)
+		if err != nil {
+			end <- err
+			return
+		}
+		defer c.CloseNow()
+		var msg []byte
+		for {
+			typ, m, err := c.ReadMessage(ctx, msg)
+			if err != nil {
+				end <- err
+				return
+			}
+			msg = m
+			if err := c.WriteMessage(ctx, typ, msg); err != nil {
+				end <- err
+				return
+			}
+		}
+	}()
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the client did not connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		t.Fatalf("reading the client's handshake: %v", err)
+	}
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, resp); err != nil {
+		t.Fatal(err)
+	}
+	return &rawPeer{t: t, conn: conn, br: br, server: true, clientEnd: end}
 }
 
 // frame is a frame as the test client sends or receives it.
@@ -105,11 +165,14 @@ type frame struct {
 	payload []byte
 }
 
-// write sends f masked with a random key.
-func (c *rawClient) write(f frame) {
+// write sends f, masked with a random key if the peer is a client.
+func (c *rawPeer) write(f frame) {
 	c.t.Helper()
-	c.writeRaw(encodeFrame(f, true))
+	c.writeRaw(c.encode(f))
 }
+
+// encode returns the bytes of f as this peer sends it.
+func (c *rawPeer) encode(f frame) []byte { return encodeFrame(f, !c.server) }
 
 // encodeFrame builds the bytes of f, masked with a random key if masked.
 func encodeFrame(f frame, masked bool) []byte {
@@ -126,7 +189,7 @@ func encodeFrame(f frame, masked bool) []byte {
 	return b
 }
 
-func (c *rawClient) writeRaw(b []byte) {
+func (c *rawPeer) writeRaw(b []byte) {
 	c.t.Helper()
 	if _, err := c.conn.Write(b); err != nil {
 		c.t.Fatalf("write: %v", err)
@@ -134,28 +197,35 @@ func (c *rawClient) writeRaw(b []byte) {
 }
 
 // text and binary send a whole message in one frame.
-func (c *rawClient) text(s string)   { c.write(frame{fin: true, op: wire.OpText, payload: []byte(s)}) }
-func (c *rawClient) binary(b []byte) { c.write(frame{fin: true, op: wire.OpBinary, payload: b}) }
+func (c *rawPeer) text(s string)   { c.write(frame{fin: true, op: wire.OpText, payload: []byte(s)}) }
+func (c *rawPeer) binary(b []byte) { c.write(frame{fin: true, op: wire.OpBinary, payload: b}) }
 
-// read reads one frame from the server, which must not be masked.
-func (c *rawClient) read() (frame, error) {
+// read reads one frame from the other end: unmasked from a server, masked
+// from a client, which it unmasks.
+func (c *rawPeer) read() (frame, error) {
 	h, err := wire.ReadHeader(c.br)
 	if err != nil {
 		return frame{}, err
 	}
-	if h.Masked {
+	switch {
+	case h.Masked && !c.server:
 		return frame{}, errors.New("server frame is masked")
+	case !h.Masked && c.server:
+		return frame{}, errors.New("client frame is not masked")
 	}
 	p := make([]byte, h.Length)
 	if _, err := io.ReadFull(c.br, p); err != nil {
 		return frame{}, err
+	}
+	if h.Masked {
+		wire.Mask(h.Mask, 0, p)
 	}
 	return frame{fin: h.Fin, rsv: h.Rsv, op: h.Opcode, payload: p}, nil
 }
 
 // expectMessage reads one whole message, reassembling fragments, and checks
 // its type and payload.
-func (c *rawClient) expectMessage(op wire.Opcode, payload []byte) {
+func (c *rawPeer) expectMessage(op wire.Opcode, payload []byte) {
 	c.t.Helper()
 	f, err := c.read()
 	if err != nil {
@@ -180,7 +250,7 @@ func (c *rawClient) expectMessage(op wire.Opcode, payload []byte) {
 }
 
 // expectFrame reads one frame and checks its opcode and payload.
-func (c *rawClient) expectFrame(op wire.Opcode, payload []byte) {
+func (c *rawPeer) expectFrame(op wire.Opcode, payload []byte) {
 	c.t.Helper()
 	f, err := c.read()
 	if err != nil {
@@ -193,7 +263,7 @@ func (c *rawClient) expectFrame(op wire.Opcode, payload []byte) {
 
 // expectClose reads the server's close frame and checks its code, answers
 // it, and checks that the server then closes the TCP connection.
-func (c *rawClient) expectClose(code wire.StatusCode) {
+func (c *rawPeer) expectClose(code wire.StatusCode) {
 	c.t.Helper()
 	f, err := c.read()
 	if err != nil {
@@ -214,7 +284,7 @@ func (c *rawClient) expectClose(code wire.StatusCode) {
 }
 
 // expectEOF checks that the server closes the TCP connection next.
-func (c *rawClient) expectEOF() {
+func (c *rawPeer) expectEOF() {
 	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if f, err := c.read(); err == nil {
@@ -226,7 +296,7 @@ func (c *rawClient) expectEOF() {
 
 // closeHandshake starts the closing handshake with the given payload and
 // checks the server answers with wantCode and closes the connection.
-func (c *rawClient) closeHandshake(payload []byte, wantCode wire.StatusCode) {
+func (c *rawPeer) closeHandshake(payload []byte, wantCode wire.StatusCode) {
 	c.t.Helper()
 	c.write(frame{fin: true, op: wire.OpClose, payload: payload})
 	f, err := c.read()

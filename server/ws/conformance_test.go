@@ -64,7 +64,7 @@ type exchange struct {
 	fail wire.StatusCode
 }
 
-func (ex exchange) run(t *testing.T, c *rawClient) {
+func (ex exchange) run(t *testing.T, c *rawPeer) {
 	t.Helper()
 	write := c.writeRaw
 	if ex.fail != 0 {
@@ -75,7 +75,7 @@ func (ex exchange) run(t *testing.T, c *rawClient) {
 	}
 	var all []byte
 	for _, f := range ex.send {
-		b := encodeFrame(f, true)
+		b := c.encode(f)
 		switch ex.mode {
 		case perFrame:
 			write(b)
@@ -112,10 +112,33 @@ func (ex exchange) run(t *testing.T, c *rawClient) {
 	}
 }
 
-// runExchanges plays each case on its own connection to one echo server.
+// An end is a way to open a connection for a case: as a client to an echo
+// server, or as a server to the native client, which echoes too. The rules
+// are the same for both ends but for masking, so one table checks both.
+type end struct {
+	name string
+	open func(t testing.TB) *rawPeer
+}
+
+// ends returns both ends, for one echo server made with u; u's read limit
+// applies to the native client too.
+func ends(t testing.TB, u *Upgrader) []end {
+	addr := echoServer(t, u)
+	opts := &DialOptions{}
+	if u != nil {
+		opts.ReadLimit = u.ReadLimit
+	}
+	return []end{
+		{"server", func(t testing.TB) *rawPeer { return dialRaw(t, addr) }},
+		{"client", func(t testing.TB) *rawPeer { return acceptRaw(t, opts) }},
+	}
+}
+
+// runExchanges plays each case at both ends, each time on a connection of
+// its own.
 func runExchanges(t *testing.T, u *Upgrader, cases []exchange) {
 	t.Helper()
-	addr := echoServer(t, u)
+	both := ends(t, u)
 	seen := map[string]bool{}
 	for _, ex := range cases {
 		if seen[ex.name] {
@@ -124,7 +147,12 @@ func runExchanges(t *testing.T, u *Upgrader, cases []exchange) {
 		seen[ex.name] = true
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
-			ex.run(t, dialRaw(t, addr))
+			for _, e := range both {
+				t.Run(e.name, func(t *testing.T) {
+					t.Parallel()
+					ex.run(t, e.open(t))
+				})
+			}
 		})
 	}
 }
@@ -196,7 +224,7 @@ func fragments(op wire.Opcode, payload []byte, size int) []frame {
 // Client helpers on top of those of client_test.go.
 
 // writeChopped writes b in pieces of size bytes, pausing between them.
-func (c *rawClient) writeChopped(b []byte, size int) {
+func (c *rawPeer) writeChopped(b []byte, size int) {
 	c.t.Helper()
 	for len(b) > 0 {
 		n := min(size, len(b))
@@ -210,7 +238,7 @@ func (c *rawClient) writeChopped(b []byte, size int) {
 
 // writeAfterViolation writes b, which may follow a protocol violation: the
 // server may have closed the connection already, so a reset is no error.
-func (c *rawClient) writeAfterViolation(b []byte) {
+func (c *rawPeer) writeAfterViolation(b []byte) {
 	c.t.Helper()
 	if _, err := c.conn.Write(b); err != nil && !isReset(err) && !errors.Is(err, syscall.EPIPE) {
 		c.t.Fatalf("write: %v", err)
@@ -218,7 +246,7 @@ func (c *rawClient) writeAfterViolation(b []byte) {
 }
 
 // readWithin reads the next frame, waiting at most d.
-func (c *rawClient) readWithin(d time.Duration) (frame, error) {
+func (c *rawPeer) readWithin(d time.Duration) (frame, error) {
 	c.conn.SetReadDeadline(time.Now().Add(d))
 	defer c.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	return c.read()
@@ -226,7 +254,7 @@ func (c *rawClient) readWithin(d time.Duration) (frame, error) {
 
 // expectCloseFrame reads the server's close frame, arriving within d, and
 // checks its code and that its payload is well formed.
-func (c *rawClient) expectCloseFrame(code wire.StatusCode, d time.Duration) frame {
+func (c *rawPeer) expectCloseFrame(code wire.StatusCode, d time.Duration) frame {
 	c.t.Helper()
 	f, err := c.readWithin(d)
 	if err != nil {
@@ -248,35 +276,46 @@ func (c *rawClient) expectCloseFrame(code wire.StatusCode, d time.Duration) fram
 // expectFail checks that the server fails the connection with code: its
 // next frame is a close frame with that code, which the client answers, and
 // then the server closes TCP.
-func (c *rawClient) expectFail(code wire.StatusCode) {
+func (c *rawPeer) expectFail(code wire.StatusCode) {
 	c.t.Helper()
 	f := c.expectCloseFrame(code, 10*time.Second)
 	// The server may take the frame in violation for the end of the
 	// stream and have closed the connection already.
-	c.writeAfterViolation(encodeFrame(closeFrame(f.payload), true))
+	c.writeAfterViolation(c.encode(closeFrame(f.payload)))
 	c.expectDrop()
 }
 
 // expectCloseReply checks the server's answer to a close frame the client
 // sent: a close frame with code, after which the server closes TCP without
 // waiting for anything more (the client has already sent its close).
-func (c *rawClient) expectCloseReply(code wire.StatusCode) {
+func (c *rawPeer) expectCloseReply(code wire.StatusCode) {
 	c.t.Helper()
 	c.expectCloseFrame(code, 10*time.Second)
 	c.expectDrop()
 }
 
 // finish performs a normal closing handshake started by the client.
-func (c *rawClient) finish() {
+func (c *rawPeer) finish() {
 	c.t.Helper()
 	c.write(closeFrame(closePayload(wire.StatusNormalClosure, "")))
 	c.expectCloseReply(wire.StatusNormalClosure)
 }
 
 // expectDrop checks that the server closes the TCP connection, sending
-// nothing more, within dropWithin.
-func (c *rawClient) expectDrop() {
+// nothing more, within dropWithin. Against the native client, the raw
+// peer is the server: it checks that the client waits for the server to
+// close first (RFC 6455 §7.1.1), closes, and checks that the client then
+// closes its end.
+func (c *rawPeer) expectDrop() {
 	c.t.Helper()
+	if c.server {
+		if f, err := c.readWithin(5 * time.Millisecond); err == nil {
+			c.t.Fatalf("got %v frame %s after the closing handshake", f.op, abbrev(f.payload))
+		} else if !isTimeout(err) {
+			c.t.Fatalf("the client closed TCP before the server did: %v", err)
+		}
+		c.conn.(*net.TCPConn).CloseWrite()
+	}
 	f, err := c.readWithin(dropWithin)
 	switch {
 	case err == nil:
@@ -287,9 +326,14 @@ func (c *rawClient) expectDrop() {
 	}
 }
 
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // expectSilence checks that the server sends nothing for a while: it has
 // not failed the connection over what it has been sent so far.
-func (c *rawClient) expectSilence(d time.Duration) {
+func (c *rawPeer) expectSilence(d time.Duration) {
 	c.t.Helper()
 	f, err := c.readWithin(d)
 	var ne net.Error
@@ -827,7 +871,7 @@ func TestUTF8(t *testing.T) {
 // the message, which is sent only once the server's close has arrived.
 func testUTF8FailFast(t *testing.T) {
 	t.Parallel()
-	addr := echoServer(t, nil)
+	both := ends(t, nil)
 	const (
 		part1 = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5" // κόσμε, valid
 		part2 = "\xf4\x90\x80\x80"                             // U+110000: invalid at its second byte
@@ -843,20 +887,22 @@ func testUTF8FailFast(t *testing.T) {
 		{"frames-surrogate", part1 + "\xed", "\xa0\x80", part3},
 		{"frames-impossible-byte", part1, "ab\xffcd", part3},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			c := dialRaw(t, addr)
-			c.write(first(wire.OpText, tc.frag1))
-			// The first fragment is accepted: a ping behind it is answered.
-			c.write(pingFrame("alive"))
-			c.expectFrame(wire.OpPong, []byte("alive"))
-			c.write(cont(tc.frag2, false))
-			f := c.expectCloseFrame(wire.StatusInvalidPayloadData, wait)
-			// Only now the rest of the message, then the answer to the close.
-			c.write(cont(tc.frag3, true))
-			c.write(closeFrame(f.payload))
-			c.expectDrop()
-		})
+		for _, e := range both {
+			t.Run(tc.name+"/"+e.name, func(t *testing.T) {
+				t.Parallel()
+				c := e.open(t)
+				c.write(first(wire.OpText, tc.frag1))
+				// The first fragment is accepted: a ping behind it is answered.
+				c.write(pingFrame("alive"))
+				c.expectFrame(wire.OpPong, []byte("alive"))
+				c.write(cont(tc.frag2, false))
+				f := c.expectCloseFrame(wire.StatusInvalidPayloadData, wait)
+				// Only now the rest of the message, then the answer to the close.
+				c.write(cont(tc.frag3, true))
+				c.write(closeFrame(f.payload))
+				c.expectDrop()
+			})
+		}
 	}
 
 	// One frame, of which only the first part is sent: its header announces
@@ -868,30 +914,32 @@ func testUTF8FailFast(t *testing.T) {
 		{"one-frame-impossible-byte", part1, "\xff", part3},
 		{"one-frame-surrogate", "edit", "\xed\xa0", "\x80" + part3},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			c := dialRaw(t, addr)
-			payload := tc.valid + tc.bad + tc.rest
-			b := encodeFrame(textFrame(payload), true)
-			hdr := len(b) - len(payload)
-			mid, end := hdr+len(tc.valid), hdr+len(tc.valid)+len(tc.bad)
-			c.writeRaw(b[:mid])
-			c.expectSilence(100 * time.Millisecond) // the valid part is accepted
-			c.writeRaw(b[mid:end])
-			f := c.expectCloseFrame(wire.StatusInvalidPayloadData, wait)
-			// The rest of the frame, then the answer to the close: the
-			// server must skip the rest to find it.
-			c.writeRaw(b[end:])
-			c.write(closeFrame(f.payload))
-			c.expectDrop()
-		})
+		for _, e := range both {
+			t.Run(tc.name+"/"+e.name, func(t *testing.T) {
+				t.Parallel()
+				c := e.open(t)
+				payload := tc.valid + tc.bad + tc.rest
+				b := c.encode(textFrame(payload))
+				hdr := len(b) - len(payload)
+				mid, end := hdr+len(tc.valid), hdr+len(tc.valid)+len(tc.bad)
+				c.writeRaw(b[:mid])
+				c.expectSilence(100 * time.Millisecond) // the valid part is accepted
+				c.writeRaw(b[mid:end])
+				f := c.expectCloseFrame(wire.StatusInvalidPayloadData, wait)
+				// The rest of the frame, then the answer to the close: the
+				// server must skip the rest to find it.
+				c.writeRaw(b[end:])
+				c.write(closeFrame(f.payload))
+				c.expectDrop()
+			})
+		}
 	}
 }
 
 // TestClose is Autobahn group 7.
 func TestClose(t *testing.T) {
 	t.Parallel()
-	addr := echoServer(t, nil)
+	both := ends(t, nil)
 	type closeCase struct {
 		name    string
 		before  []frame // sent before the close frame
@@ -939,33 +987,38 @@ func TestClose(t *testing.T) {
 		cases = append(cases, closeCase{name: fmt.Sprintf("code-%d", code), payload: closePayload(code, ""), code: wire.StatusProtocolError})
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			c := dialRaw(t, addr)
-			for _, f := range tc.before {
-				c.write(f)
-			}
-			for _, w := range tc.want {
-				c.expectMessage(w.op, w.payload)
-			}
-			b := encodeFrame(closeFrame(tc.payload), true)
-			for _, f := range tc.after {
-				b = append(b, encodeFrame(f, true)...)
-			}
-			c.writeRaw(b)
-			// The server answers with one close frame, sends nothing
-			// else, and closes TCP without waiting for another close.
-			c.expectCloseReply(tc.code)
-		})
+		for _, e := range both {
+			t.Run(tc.name+"/"+e.name, func(t *testing.T) {
+				t.Parallel()
+				c := e.open(t)
+				for _, f := range tc.before {
+					c.write(f)
+				}
+				for _, w := range tc.want {
+					c.expectMessage(w.op, w.payload)
+				}
+				b := c.encode(closeFrame(tc.payload))
+				for _, f := range tc.after {
+					b = append(b, c.encode(f)...)
+				}
+				c.writeRaw(b)
+				// The peer answers with one close frame and sends
+				// nothing else; a server closes TCP without waiting for
+				// another close, a client waits for the server to.
+				c.expectCloseReply(tc.code)
+			})
+		}
 	}
 
 	// The close frame itself arrives one byte at a time.
-	t.Run("chopped", func(t *testing.T) {
-		t.Parallel()
-		c := dialRaw(t, addr)
-		c.writeChopped(encodeFrame(closeFrame(closePayload(3000, "chopped")), true), 1)
-		c.expectCloseReply(3000)
-	})
+	for _, e := range both {
+		t.Run("chopped/"+e.name, func(t *testing.T) {
+			t.Parallel()
+			c := e.open(t)
+			c.writeChopped(c.encode(closeFrame(closePayload(3000, "chopped"))), 1)
+			c.expectCloseReply(3000)
+		})
+	}
 }
 
 // TestLimits is Autobahn group 9 (sizes, fragment counts and chops; the
@@ -1951,7 +2004,7 @@ func TestGroupClose(t *testing.T) {
 	var g Group
 	addr := echoServer(t, &Upgrader{Group: &g})
 	const n = 3
-	var clients []*rawClient
+	var clients []*rawPeer
 	for range n {
 		c := dialRaw(t, addr)
 		c.text("hi")

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -73,8 +74,9 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 
-		sub, herr := u.Check(r)
-		if herr != nil {
+		sub, err := u.Check(r)
+		if err != nil {
+			herr := err.(*HandshakeError)
 			switch herr.Status {
 			case 400, 403, 405, 426:
 			default:
@@ -169,15 +171,6 @@ func refLowerASCII(s string) string {
 		}
 	}
 	return string(b)
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isHTTPToken reports whether s is an RFC 7230 token, as a method must be.
@@ -433,7 +426,7 @@ func referenceRead(t *testing.T, in []byte, limit int64) readOutcome {
 func serverRead(t *testing.T, in []byte, limit int64) readOutcome {
 	inR, inW := net.Pipe()   // client to server
 	outR, outW := net.Pipe() // server to client
-	c := newConn(&pipeConn{r: inR, w: outW}, nil, "", limit)
+	c := newConn(&pipeConn{r: inR, w: outW}, nil, false, limit)
 
 	wrote := make(chan struct{})
 	go func() {
@@ -456,7 +449,7 @@ func serverRead(t *testing.T, in []byte, limit int64) readOutcome {
 			o.err = err
 			break
 		}
-		o.msgs = append(o.msgs, frame{op: typ, payload: msg})
+		o.msgs = append(o.msgs, frame{op: typ.Opcode(), payload: msg})
 		if len(o.msgs) > len(in)/2+1 {
 			t.Fatalf("%d messages from %d bytes", len(o.msgs), len(in))
 		}
@@ -554,3 +547,49 @@ func (p *pipeConn) SetDeadline(t time.Time) error {
 }
 func (p *pipeConn) SetReadDeadline(t time.Time) error  { return p.r.SetReadDeadline(t) }
 func (p *pipeConn) SetWriteDeadline(t time.Time) error { return p.w.SetWriteDeadline(t) }
+
+// FuzzReadResponse feeds the client's handshake check with any answer a
+// server could send to the RFC's sample key, offering subprotocols v1 and
+// v2. It must never panic, and it may accept only a 101 that meets every
+// rule of RFC 6455 §4.1, checked here independently of readResponse.
+func FuzzReadResponse(f *testing.F) {
+	ok := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + rfcAccept + "\r\n"
+	f.Add([]byte(ok + "\r\n"))
+	f.Add([]byte(ok + "Sec-WebSocket-Protocol: v2\r\n\r\n\x81\x05hello"))
+	f.Add([]byte(ok + "Sec-WebSocket-Protocol: v3\r\n\r\n"))
+	f.Add([]byte(ok + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket, h2c\r\nConnection: keep-alive, upgrade\r\nSec-WebSocket-Accept: " + rfcAccept + "\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nno, thanks"))
+	f.Add([]byte("HTTP/1.1 426 Upgrade Required\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
+	f.Add([]byte("HTTP/1.0 101 Switching Protocols\r\n\r\n"))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		br := bufio.NewReader(io.LimitReader(bytes.NewReader(data), maxResponseHead))
+		sub, ext, err := readResponse(br, rfcKey, []string{"v1", "v2"})
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an error without a message")
+			}
+			return
+		}
+		resp, perr := http.ReadResponse(bufio.NewReader(bytes.NewReader(data)), nil)
+		if perr != nil {
+			t.Fatalf("accepted what net/http cannot parse: %v", perr)
+		}
+		h := resp.Header
+		switch {
+		case resp.StatusCode != 101:
+			t.Fatalf("accepted status %d", resp.StatusCode)
+		case !handshake.HasToken(h.Values("Upgrade"), "websocket"):
+			t.Fatalf("accepted Upgrade %q", h.Values("Upgrade"))
+		case !handshake.HasToken(h.Values("Connection"), "upgrade"):
+			t.Fatalf("accepted Connection %q", h.Values("Connection"))
+		case len(h.Values("Sec-WebSocket-Accept")) != 1 || h.Get("Sec-WebSocket-Accept") != rfcAccept:
+			t.Fatalf("accepted Sec-WebSocket-Accept %q", h.Values("Sec-WebSocket-Accept"))
+		case sub != h.Get("Sec-WebSocket-Protocol") || sub != "" && sub != "v1" && sub != "v2":
+			t.Fatalf("subprotocol %q from %q", sub, h.Values("Sec-WebSocket-Protocol"))
+		case ext != "" || len(h.Values("Sec-WebSocket-Extensions")) > 0 && strings.Join(h.Values("Sec-WebSocket-Extensions"), "") != "":
+			t.Fatalf("accepted extensions %q", h.Values("Sec-WebSocket-Extensions"))
+		}
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"slices"
-	"time"
 
 	"duplex/shared/wire"
 )
@@ -24,6 +23,7 @@ type messageReader struct {
 	fin       bool        // the current frame is the message's last
 	remaining int64       // payload bytes left in the current frame
 	mask      [4]byte
+	masked    bool // the current frame is masked: the server reads client frames
 	maskPos   int
 	utf8      wire.UTF8Validator
 }
@@ -38,9 +38,9 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, err
 	}
 	defer c.unlockRead()
-	reset := c.watchRead(ctx)
+	c.readWatch.begin(c, ctx)
 	typ, err := c.nextMessage()
-	if err = c.readDone(ctx, reset, err); err != nil {
+	if err = c.readDone(ctx, err); err != nil {
 		return 0, nil, err
 	}
 	return typ, &c.reader, nil
@@ -55,7 +55,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 		return 0, nil, err
 	}
 	defer c.unlockRead()
-	reset := c.watchRead(ctx)
+	c.readWatch.begin(c, ctx)
 	typ, err := c.nextMessage()
 	buf = buf[:0]
 	r := &c.reader
@@ -74,7 +74,7 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	if err == io.EOF {
 		err = nil
 	}
-	if err = c.readDone(ctx, reset, err); err != nil {
+	if err = c.readDone(ctx, err); err != nil {
 		return 0, nil, err
 	}
 	return typ, buf, nil
@@ -97,44 +97,28 @@ func (r *messageReader) Read(p []byte) (int, error) {
 
 // lockRead waits for other readers to finish; reads are meant to come from
 // one goroutine, so this rarely waits. It fails if ctx has ended or the
-// connection has failed.
+// connection has.
 func (c *Conn) lockRead(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c.readMu.Lock()
-	if c.readErr != nil {
+	if err := c.Err(); err != nil {
 		c.readMu.Unlock()
-		return c.readErr
+		return err
 	}
 	return nil
 }
 
 func (c *Conn) unlockRead() { c.readMu.Unlock() }
 
-// watchRead applies ctx to the read that follows: its deadline becomes the
-// read deadline, and its end during the read closes the connection. It
-// reports whether a deadline was set, to be reset by readDone.
-func (c *Conn) watchRead(ctx context.Context) (reset bool) {
-	c.readWatch.begin(c, ctx)
-	if deadline, ok := ctx.Deadline(); ok {
-		c.nc.SetReadDeadline(deadline)
-		return true
-	}
-	return false
-}
-
-// readDone undoes watchRead and reports a read cut short by ctx as ctx's
-// error. Such a read may have stopped inside a frame, so the connection
-// cannot be read any further.
-func (c *Conn) readDone(ctx context.Context, reset bool, err error) error {
+// readDone ends the read that c.readWatch.begin(ctx) started, and reports
+// a read cut short by ctx as ctx's error: the watch closed the connection,
+// since the read may have stopped inside a frame.
+func (c *Conn) readDone(ctx context.Context, err error) error {
 	c.readWatch.end()
-	if reset {
-		c.nc.SetReadDeadline(time.Time{})
-	}
 	if err != nil && ctx.Err() != nil {
-		c.closeWith(ctx.Err())
-		c.readErr = ctx.Err()
+		c.closeWith(&closedBy{ctx.Err()})
 		return ctx.Err()
 	}
 	return err
@@ -195,7 +179,7 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if err := r.startFrame(h); err != nil {
 		return 0, err
 	}
-	return h.Opcode, nil
+	return MessageType(h.Opcode), nil
 }
 
 // read reads payload into p, moving on to the message's next frame when
@@ -217,7 +201,9 @@ func (r *messageReader) read(p []byte) (int, error) {
 		return 0, r.c.readFailed(err)
 	}
 	p = p[:n]
-	r.maskPos = wire.Mask(r.mask, r.maskPos, p)
+	if r.masked {
+		r.maskPos = wire.Mask(r.mask, r.maskPos, p)
+	}
 	r.remaining -= int64(n)
 	if r.op == wire.OpText && !r.utf8.Write(p) {
 		return 0, r.c.fail(wire.ErrInvalidUTF8)
@@ -249,9 +235,9 @@ func (r *messageReader) advance() error {
 // startFrame makes h the current frame of the message, enforcing the read
 // limit before any of the payload is read.
 func (r *messageReader) startFrame(h wire.Header) error {
-	r.fin, r.remaining, r.mask, r.maskPos = h.Fin, h.Length, h.Mask, 0
+	r.fin, r.remaining, r.masked, r.mask, r.maskPos = h.Fin, h.Length, h.Masked, h.Mask, 0
 	r.size += h.Length
-	if r.c.readLimit > 0 && (r.size > r.c.readLimit || r.size < 0) {
+	if limit := r.c.readLimit.Load(); limit > 0 && (r.size > limit || r.size < 0) {
 		return r.c.fail(wire.ErrMessageTooBig)
 	}
 	return nil
@@ -288,7 +274,7 @@ func (c *Conn) readHeader() (wire.Header, error) {
 	if err != nil {
 		return h, c.fail(err.(*wire.Error))
 	}
-	if err := h.Check(0, true); err != nil {
+	if err := h.Check(0, !c.client); err != nil {
 		return h, c.fail(err.(*wire.Error))
 	}
 	c.in.discard(size)
@@ -304,13 +290,15 @@ func (c *Conn) handleControl(h wire.Header) error {
 		return c.readFailed(err)
 	}
 	payload := c.in.buffered()[:n]
-	wire.Mask(h.Mask, 0, payload)
+	if h.Masked {
+		wire.Mask(h.Mask, 0, payload)
+	}
 
 	switch h.Opcode {
 	case wire.OpPing:
 		err := c.writeControl(context.Background(), wire.OpPong, payload)
 		c.in.discard(n)
-		if err != nil && err != ErrClosed {
+		if err != nil && !c.isClosing() {
 			return c.readFailed(err)
 		}
 	case wire.OpPong:
@@ -324,34 +312,33 @@ func (c *Conn) handleControl(h wire.Header) error {
 			// without waiting for another.
 			werr := err.(*wire.Error)
 			c.writeClose(werr.Code, werr.Msg)
-			c.CloseNow()
-			c.readErr = werr
-			return werr
+			c.finish(werr)
+			return c.Err()
 		}
 		reply := code
-		if reply == wire.StatusNoStatusReceived {
-			reply = wire.StatusNormalClosure
+		if reply == StatusNoStatusReceived {
+			reply = StatusNormalClosure
 		}
-		c.writeClose(reply, reason) // echo it all, so the peer sees its own words
-		c.CloseNow()                // the server closes the TCP connection first
-		c.readErr = &CloseError{Code: code, Reason: reason}
-		return c.readErr
+		// Echo it all, so the peer sees its own words; if this side sent
+		// its close frame first, this was the answer.
+		echo := c.writeClose(reply, reason)
+		c.finish(&CloseError{Code: code, Reason: reason, WasClean: echo == nil})
+		return c.Err()
 	}
 	return nil
 }
 
-// readFailed records a failure of the underlying connection and returns
-// it; io.EOF becomes a CloseError with status 1006.
-func (c *Conn) readFailed(err error) error {
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = &CloseError{Code: wire.StatusAbnormalClosure}
-	}
-	if cause := c.closeCause(); cause != nil {
-		err = cause // closed on purpose: say why, not how the read broke
-	}
-	c.CloseNow()
-	if c.readErr == nil {
-		c.readErr = err
-	}
-	return err
+// isClosing reports whether a close frame has been sent.
+func (c *Conn) isClosing() bool {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
+	return c.closeSent
+}
+
+// readFailed records a failure of the underlying connection, which ends
+// it, and returns why it ended: 1006 if the peer dropped it, or the reason
+// this side closed it, if it did.
+func (c *Conn) readFailed(error) error {
+	c.closeWith(&CloseError{Code: StatusAbnormalClosure})
+	return c.Err()
 }

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -64,13 +65,13 @@ func (e *HandshakeError) Error() string {
 // Origin, 400 for a malformed upgrade, and 503 once the Upgrader's Group is
 // closing.
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) {
-	subprotocol, herr := u.Check(r)
-	if herr == nil && u.Group != nil && u.Group.isClosing() {
-		herr = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
+	subprotocol, err := u.Check(r)
+	if err == nil && u.Group != nil && u.Group.isClosing() {
+		err = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
 	}
-	if herr != nil {
-		refuse(w, herr)
-		return nil, herr
+	if err != nil {
+		refuse(w, err.(*HandshakeError))
+		return nil, err
 	}
 
 	nc, brw, err := http.NewResponseController(w).Hijack()
@@ -88,7 +89,8 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 	if limit == 0 {
 		limit = DefaultReadLimit
 	}
-	c := newConn(nc, buffered, subprotocol, limit)
+	c := newConn(nc, buffered, false, limit)
+	c.subprotocol = subprotocol
 	// Join the group before answering, so that a shutdown that starts once
 	// the client has its answer finds the connection.
 	if u.Group != nil && !u.Group.add(c) {
@@ -110,7 +112,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 	nc.SetWriteDeadline(time.Now().Add(closeTimeout))
 	if _, err := nc.Write(resp); err != nil {
 		c.CloseNow()
-		return nil, err
+		return nil, fmt.Errorf("websocket: writing the 101 response: %w", err)
 	}
 	nc.SetWriteDeadline(time.Time{})
 	if u.KeepAlive > 0 {
@@ -120,10 +122,11 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 }
 
 // Check validates r as an opening handshake without answering it, and
-// returns the subprotocol the server would choose.
-func (u *Upgrader) Check(r *http.Request) (subprotocol string, err *HandshakeError) {
+// returns the subprotocol the server would choose. A refusal is a
+// *HandshakeError.
+func (u *Upgrader) Check(r *http.Request) (subprotocol string, err error) {
 	h := r.Header
-	refuse := func(status int, reason string, header ...string) (string, *HandshakeError) {
+	refuse := func(status int, reason string, header ...string) (string, error) {
 		err := &HandshakeError{Status: status, Reason: reason, Header: http.Header{}}
 		for i := 0; i+1 < len(header); i += 2 {
 			err.Header.Set(header[i], header[i+1])

@@ -182,7 +182,7 @@ func handshakeServer(t *testing.T, u *Upgrader, before func(w http.ResponseWrite
 
 // rawHandshake sends request, as it is, on a new connection to addr, and
 // returns the response and a client for the connection.
-func rawHandshake(t *testing.T, addr, request string) (*http.Response, *rawClient) {
+func rawHandshake(t *testing.T, addr, request string) (*http.Response, *rawPeer) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -198,7 +198,7 @@ func rawHandshake(t *testing.T, addr, request string) (*http.Response, *rawClien
 	if err != nil {
 		t.Fatalf("reading the handshake response: %v", err)
 	}
-	return resp, &rawClient{t: t, conn: conn, br: br, resp: resp}
+	return resp, &rawPeer{t: t, conn: conn, br: br, resp: resp}
 }
 
 func buildRequest(method, proto, host string, lines []string) string {
@@ -310,18 +310,26 @@ func TestCheck(t *testing.T) {
 				k, v, _ := strings.Cut(l, ":")
 				r.Header.Add(k, strings.TrimSpace(v))
 			}
-			sub, herr := tc.upgrader().Check(r)
+			// Check returns a plain error, so that an accepted request
+			// compares equal to nil however the result is stored.
+			var err error
+			var sub string
+			sub, err = tc.upgrader().Check(r)
 			if tc.status == http.StatusSwitchingProtocols {
-				if herr != nil {
-					t.Fatalf("Check refused: %v", herr)
+				if err != nil {
+					t.Fatalf("Check refused: %v", err)
 				}
 				if want := tc.want["Sec-WebSocket-Protocol"]; sub != want {
 					t.Errorf("subprotocol %q, want %q", sub, want)
 				}
 				return
 			}
-			if herr == nil {
+			if err == nil {
 				t.Fatalf("Check accepted (subprotocol %q), want %d", sub, tc.status)
+			}
+			herr, ok := err.(*HandshakeError)
+			if !ok {
+				t.Fatalf("Check returned %T, want *HandshakeError", err)
 			}
 			if herr.Status != tc.status {
 				t.Errorf("status %d (%s), want %d", herr.Status, herr.Reason, tc.status)
@@ -422,7 +430,7 @@ func TestUpgradePipelinedFrames(t *testing.T) {
 			if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 				t.Fatalf("handshake: %v %v", resp, err)
 			}
-			c := &rawClient{t: t, conn: conn, br: br, resp: resp}
+			c := &rawPeer{t: t, conn: conn, br: br, resp: resp}
 			if rest != nil {
 				c.writeRaw(rest)
 			}

@@ -41,11 +41,11 @@ func FuzzParseExtensions(f *testing.F) {
 		}
 		strs := make([]string, len(exts))
 		for i, e := range exts {
-			if !isToken(e.Name) {
+			if !IsToken(e.Name) {
 				t.Fatalf("extension name %q is not a token", e.Name)
 			}
 			for _, p := range e.Params {
-				if !isToken(p.Name) || p.Value != "" && !isToken(p.Value) {
+				if !IsToken(p.Name) || p.Value != "" && !IsToken(p.Value) {
 					t.Fatalf("parameter %q=%q is not made of tokens", p.Name, p.Value)
 				}
 			}
@@ -124,7 +124,7 @@ func FuzzParseTokens(f *testing.F) {
 		var want []string
 		bad := ""
 		for _, e := range splitList(values) {
-			if e != "" && !isToken(e) && bad == "" {
+			if e != "" && !IsToken(e) && bad == "" {
 				bad = e
 			}
 			if e != "" {

@@ -62,7 +62,7 @@ func ParseTokens(values []string) ([]string, error) {
 			if elem == "" {
 				continue
 			}
-			if !isToken(elem) {
+			if !IsToken(elem) {
 				return nil, &ListError{Value: elem, Msg: "is not a token"}
 			}
 			tokens = append(tokens, elem)
@@ -213,7 +213,7 @@ func (s *scanner) param() (Param, error) {
 		if err != nil {
 			return p, err
 		}
-		if !isToken(v) {
+		if !IsToken(v) {
 			return p, s.fail("has a quoted value that is not a token")
 		}
 		p.Value = v
@@ -253,7 +253,9 @@ func isTokenChar(c byte) bool {
 	return !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, rune(c))
 }
 
-func isToken(s string) bool {
+// IsToken reports whether s is an RFC 7230 token, as subprotocol names,
+// extension names and header names must be.
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -29,6 +29,9 @@ func (e *CloseError) Error() string {
 	return s
 }
 
+// Is makes every CloseError match ErrClosed: the connection has ended.
+func (e *CloseError) Is(target error) bool { return target == ErrClosed }
+
 // ErrClosed is returned by operations on a connection that this side has
 // closed, or that has closed since. In native builds it wraps net.ErrClosed,
 // so errors.Is(err, net.ErrClosed) holds too.
@@ -40,7 +43,9 @@ func (closedError) Error() string { return "websocket: connection closed" }
 
 // CloseStatus returns the status code with which the connection behind err
 // closed: the close frame's code for a *CloseError, the code this side sent
-// for a protocol violation (an *Error), and 0 for any other error.
+// for a protocol violation (an *Error), StatusAbnormalClosure (1006) for
+// ErrClosed — the connection ended without a close frame — and 0 for an
+// error that says nothing of how the connection ended.
 func CloseStatus(err error) StatusCode {
 	var ce *CloseError
 	if errors.As(err, &ce) {
@@ -49,6 +54,9 @@ func CloseStatus(err error) StatusCode {
 	var we *Error
 	if errors.As(err, &we) {
 		return we.Code
+	}
+	if errors.Is(err, ErrClosed) {
+		return StatusAbnormalClosure
 	}
 	return 0
 }
