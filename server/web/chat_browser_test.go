@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -302,6 +303,17 @@ func TestChatResumeInBrowser(t *testing.T) {
 	bob.CheckNoConsoleErrors()
 }
 
+// legacyEmulateNetworkConditions is DevTools' Network.emulateNetworkConditions,
+// which newer Chromium replaces with emulateNetworkConditionsByRule.
+var legacyEmulateNetworkConditions = cdp.Command[legacyNetworkConditions, cdp.Empty]{Method: "Network.emulateNetworkConditions"}
+
+type legacyNetworkConditions struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
+}
+
 // setOffline cuts the tab's network, as DevTools' offline mode does, or
 // gives it back.
 func setOffline(t *testing.T, tab *browsertest.Tab, offline bool) {
@@ -317,7 +329,13 @@ func setOffline(t *testing.T, tab *browsertest.Tab, offline bool) {
 	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 		MatchedNetworkConditions: rules,
 	}); err != nil {
-		t.Fatalf("Network.emulateNetworkConditionsByRule: %v", err)
+		// Chromium before 150 or so knows only the older command, which
+		// cdproto no longer lists.
+		if _, lerr := chromedp.Call(ctx, legacyEmulateNetworkConditions, legacyNetworkConditions{
+			Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
+		}); lerr != nil {
+			t.Fatalf("Network.emulateNetworkConditionsByRule: %v; Network.emulateNetworkConditions: %v", err, lerr)
+		}
 	}
 	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
 		Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
