@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -88,7 +87,7 @@ func buildAll(ctx context.Context, quick bool) error {
 		return err
 	}
 	if err := step("compile the server into "+binary, func() error {
-		return run(ctx, goTool(), "build", "-o", binary, "./server")
+		return run(ctx, frontend.GoTool(), "build", "-o", binary, "./server")
 	}); err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func buildAll(ctx context.Context, quick bool) error {
 
 func buildAssets(ctx context.Context, quick bool) error {
 	if err := step("generate Go from templ pages", func() error {
-		return run(ctx, goTool(), "tool", "templ", "generate", "-log-level", "warn")
+		return run(ctx, frontend.GoTool(), "tool", "templ", "generate", "-log-level", "warn")
 	}); err != nil {
 		return err
 	}
@@ -211,10 +210,6 @@ func run(ctx context.Context, name string, args ...string) error {
 		return fmt.Errorf("%w\n%s", err, out)
 	}
 	return nil
-}
-
-func goTool() string {
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
 func size(n int) string {

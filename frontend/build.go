@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -109,7 +108,7 @@ func buildWasm(ctx context.Context, root string, outputs map[string][]byte) erro
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", tmp+string(filepath.Separator), "./wasm/app/...")
+	cmd := exec.CommandContext(ctx, GoTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", tmp+string(filepath.Separator), "./wasm/app/...")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -130,22 +129,6 @@ func buildWasm(ctx context.Context, root string, outputs map[string][]byte) erro
 		outputs[m.Name()+".wasm"] = data
 	}
 	return nil
-}
-
-// goTool returns the go command of the toolchain running this code, so
-// the wasm module is built with the same Go version as the server.
-func goTool() string {
-	name := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(name); err == nil {
-		return name
-	}
-	return "go"
-}
-
-// WasmExecJS returns the path of wasm_exec.js, the JavaScript support code
-// that ships with the Go toolchain and must match the compiler's version.
-func WasmExecJS() string {
-	return filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
 }
 
 // bundle runs esbuild on frontend/src/main.js and frontend/src/style.css.

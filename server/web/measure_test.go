@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +33,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"duplex/frontend"
 	"duplex/frontend/browsertest"
 	"duplex/server/ws"
 )
@@ -251,7 +251,7 @@ const (
 // frontend compiles the app.
 func buildShimBench(b *testing.B) string {
 	out := filepath.Join(b.TempDir(), "shimbench.wasm")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./testdata/shimbench")
+	cmd := exec.Command(frontend.GoTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./testdata/shimbench")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("building testdata/shimbench: %v\n%s", err, msg)
@@ -280,7 +280,7 @@ func BenchmarkShimVsJS(b *testing.B) {
 		benchPage.Execute(w, map[string]any{"Warmup": benchWarmup, "Message": benchMessage})
 	})
 	mux.HandleFunc("GET /bench/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+		http.ServeFile(w, r, frontend.WasmExecJS())
 	})
 	mux.HandleFunc("GET /bench/shimbench.wasm", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/wasm")

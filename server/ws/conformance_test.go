@@ -1901,15 +1901,12 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Error("no message came in several frames: the streamer was not exercised")
 	}
 	c.write(closeFrame(closePayload(1000, "")))
-	for { // the last pongs may come before the close
-		f, err := read()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.op != wire.OpClose {
-			t.Fatalf("got %v frame, want close", f.op)
-		}
-		break
+	f, err := read() // after the last pongs, which may come before the close
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.op != wire.OpClose {
+		t.Fatalf("got %v frame, want close", f.op)
 	}
 	if pongs != pings {
 		t.Errorf("got %d pongs, want %d", pongs, pings)
