@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"duplex/server/ws"
 	"duplex/shared/message"
 	"duplex/shared/wire"
 )
@@ -116,18 +116,18 @@ func TestChatThroughNATS(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(serving, ln, log, options{}, hub) }()
 
-	conn, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws/chat", &websocket.DialOptions{Subprotocols: []string{message.Subprotocol}})
+	conn, err := ws.Dial(ctx, "ws://"+ln.Addr().String()+"/ws/chat", &ws.DialOptions{Subprotocols: []string{message.Subprotocol}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.CloseNow()
 	for _, m := range []message.Message{&message.Join{Room: "lobby", Nick: "ann"}, &message.Send{Room: "lobby", Text: "hello"}} {
-		if err := conn.Write(ctx, websocket.MessageBinary, message.Append(nil, m)); err != nil {
+		if err := conn.WriteMessage(ctx, ws.Binary, message.Append(nil, m)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for {
-		_, b, err := conn.Read(ctx)
+		_, b, err := conn.ReadMessage(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestChatThroughNATS(t *testing.T) {
 	stop()
 	go func() { // answer the server's close
 		for {
-			if _, _, err := conn.Read(ctx); err != nil {
+			if _, _, err := conn.ReadMessage(ctx, nil); err != nil {
 				return
 			}
 		}

@@ -3,7 +3,6 @@ package chat_test
 import (
 	"context"
 	"net"
-	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -13,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"duplex/server/chat"
+	"duplex/server/ws"
 	"duplex/shared/message"
 )
 
@@ -164,7 +162,7 @@ func TestPresence(t *testing.T) {
 		leave func(c *testClient)
 	}{
 		{"Leave", func(c *testClient) { c.send(&message.Leave{Room: "go"}) }},
-		{"close", func(c *testClient) { c.conn.Close(websocket.StatusNormalClosure, "bye") }},
+		{"close", func(c *testClient) { c.conn.Close(ws.StatusNormalClosure, "bye") }},
 		{"drop", func(c *testClient) { c.conn.CloseNow() }},
 	}
 	for _, tc := range leaves {
@@ -612,7 +610,7 @@ func TestResumeWhilePublishing(t *testing.T) {
 		if cycle%2 == 0 {
 			ann.conn.CloseNow()
 		} else {
-			ann.conn.Close(websocket.StatusGoingAway, "")
+			ann.conn.Close(ws.StatusGoingAway, "")
 		}
 		ann = dial(t, url, "ann "+strconv.Itoa(cycle))
 		ann.send(&message.Join{Room: "go", Nick: "ann", Resume: true, After: last})
@@ -646,7 +644,7 @@ func publish(c *testClient, room string, n int, pace func(i int)) error {
 	for i := range n {
 		pace(i)
 		text := "message " + strconv.Itoa(i)
-		if err := c.conn.Write(ctx, websocket.MessageBinary, message.Append(nil, &message.Send{Room: room, Text: text})); err != nil {
+		if err := c.conn.WriteMessage(ctx, ws.Binary, message.Append(nil, &message.Send{Room: room, Text: text})); err != nil {
 			return err
 		}
 		for {
@@ -745,10 +743,10 @@ func TestRateLimit(t *testing.T) {
 
 	// Spamming on runs the debt up to Burst: disconnected.
 	for range 5 {
-		ann.conn.Write(context.Background(), websocket.MessageBinary, message.Append(nil, &message.Send{Room: "go", Text: "spam"}))
+		ann.conn.WriteMessage(context.Background(), ws.Binary, message.Append(nil, &message.Send{Room: "go", Text: "spam"}))
 	}
 	msgs, code, reason := readToClose(ann)
-	if code != websocket.StatusPolicyViolation || reason != "rate limit exceeded" {
+	if code != ws.StatusPolicyViolation || reason != "rate limit exceeded" {
 		t.Errorf("closed with %d %q, want 1008 %q", code, reason, "rate limit exceeded")
 	}
 	// The close may overtake an error still queued: nothing else comes.
@@ -805,7 +803,7 @@ func TestSizeLimit(t *testing.T) {
 
 	ann.write(append(largest, 0))
 	msgs, code, _ := readToClose(ann)
-	if code != websocket.StatusMessageTooBig || len(msgs) != 0 {
+	if code != ws.StatusMessageTooBig || len(msgs) != 0 {
 		t.Errorf("closed with %d after %d messages, want 1009 after none", code, len(msgs))
 	}
 }
@@ -823,7 +821,7 @@ func TestSlowReader(t *testing.T) {
 	join(ann, "go", "ann")
 	pub := dial(t, url, "pub")
 	join(pub, "go", "pub")
-	slow := dialWith(t, url, "slow", &http.Client{Transport: &http.Transport{DialContext: dialSmallReadBuffer}})
+	slow := dialWith(t, url, "slow", dialSmallReadBuffer)
 	join(slow, "go", "slow")
 	settle(ann, pub, slow)
 
@@ -844,7 +842,7 @@ func TestSlowReader(t *testing.T) {
 
 	// What slow gets is the start of the run, then the close.
 	msgs, code, reason := readToClose(slow)
-	if code != websocket.StatusPolicyViolation || !strings.HasPrefix(reason, "too slow") {
+	if code != ws.StatusPolicyViolation || !strings.HasPrefix(reason, "too slow") {
 		t.Errorf("slow was closed with %d %q, want 1008 and a reason starting %q", code, reason, "too slow")
 	}
 	for i, m := range msgs {

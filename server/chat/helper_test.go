@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"duplex/server/chat"
 	"duplex/server/ws"
 	"duplex/shared/message"
@@ -68,14 +66,15 @@ func startServer(t testing.TB, cfg chat.Config, wrap func(net.Listener) net.List
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
-// A testClient is one chat connection, through github.com/coder/websocket,
-// an implementation independent of the server's. Its methods fail the test
-// on any error, so they must be called from the test's goroutine; other
-// goroutines use next and report what goes wrong.
+// A testClient is one chat connection, through ws.Dial, the native client
+// of the package the server is built on. (Other clients are checked
+// against that package in duplex/server/ws/thirdparty.) Its methods fail
+// the test on any error, so they must be called from the test's goroutine;
+// other goroutines use next and report what goes wrong.
 type testClient struct {
 	t    testing.TB
 	name string // for failure messages
-	conn *websocket.Conn
+	conn *ws.Conn
 }
 
 // dial connects a client named name to the server at url.
@@ -84,15 +83,16 @@ func dial(t testing.TB, url, name string) *testClient {
 	return dialWith(t, url, name, nil)
 }
 
-// dialWith is dial with the HTTP client to dial through, nil for the
-// default one.
-func dialWith(t testing.TB, url, name string, hc *http.Client) *testClient {
+// dialWith is dial with the function that opens the TCP connection, nil
+// for a net.Dialer.
+func dialWith(t testing.TB, url, name string, netDial func(ctx context.Context, network, addr string) (net.Conn, error)) *testClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+	conn, err := ws.Dial(ctx, url, &ws.DialOptions{
 		Subprotocols: []string{message.Subprotocol},
-		HTTPClient:   hc,
+		NetDial:      netDial,
+		ReadLimit:    1 << 22, // a History of 100 full-length texts is 200 KB
 	})
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)
@@ -100,7 +100,6 @@ func dialWith(t testing.TB, url, name string, hc *http.Client) *testClient {
 	if got := conn.Subprotocol(); got != message.Subprotocol {
 		t.Fatalf("%s: subprotocol %q, want %q", name, got, message.Subprotocol)
 	}
-	conn.SetReadLimit(1 << 22) // a History of 100 full-length texts is 200 KB
 	t.Cleanup(func() { conn.CloseNow() })
 	return &testClient{t: t, name: name, conn: conn}
 }
@@ -116,7 +115,7 @@ func (c *testClient) write(b []byte) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageBinary, b); err != nil {
+	if err := c.conn.WriteMessage(ctx, ws.Binary, b); err != nil {
 		c.t.Fatalf("%s: write: %v", c.name, err)
 	}
 }
@@ -125,11 +124,11 @@ func (c *testClient) write(b []byte) {
 func (c *testClient) next() (message.Message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	typ, b, err := c.conn.Read(ctx)
+	typ, b, err := c.conn.ReadMessage(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read: %w", c.name, err)
 	}
-	if typ != websocket.MessageBinary {
+	if typ != ws.Binary {
 		return nil, fmt.Errorf("%s: got a %v message, want binary", c.name, typ)
 	}
 	m, err := message.Decode(b)
@@ -249,7 +248,7 @@ func settle(clients ...*testClient) {
 
 // readToClose reads until the connection ends and returns the messages
 // read, and the close frame's status and reason.
-func readToClose(c *testClient) ([]message.Message, websocket.StatusCode, string) {
+func readToClose(c *testClient) ([]message.Message, ws.StatusCode, string) {
 	c.t.Helper()
 	var msgs []message.Message
 	for {
@@ -258,8 +257,10 @@ func readToClose(c *testClient) ([]message.Message, websocket.StatusCode, string
 			msgs = append(msgs, m)
 			continue
 		}
-		var ce websocket.CloseError
-		if !errors.As(err, &ce) {
+		// A *ws.CloseError with code 1006 says the connection dropped
+		// without a close frame.
+		var ce *ws.CloseError
+		if !errors.As(err, &ce) || ce.Code == ws.StatusAbnormalClosure {
 			c.t.Fatalf("%s: the connection ended without a close frame: %v", c.name, err)
 		}
 		return msgs, ce.Code, ce.Reason

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -411,19 +410,19 @@ func natsHub(t testing.TB, b Broker, cfg Config) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
-// An natsClient is a chat client on github.com/coder/websocket. Its methods
-// fail the test on any error.
+// A natsClient is a chat client on ws.Dial. Its methods fail the test on
+// any error.
 type natsClient struct {
 	t    testing.TB
 	name string
-	conn *websocket.Conn
+	conn *ws.Conn
 }
 
 func natsDial(t testing.TB, url, name string) *natsClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), confWait)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{message.Subprotocol}})
+	conn, err := ws.Dial(ctx, url, &ws.DialOptions{Subprotocols: []string{message.Subprotocol}})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -435,7 +434,7 @@ func (c *natsClient) send(m message.Message) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), confWait)
 	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageBinary, message.Append(nil, m)); err != nil {
+	if err := c.conn.WriteMessage(ctx, ws.Binary, message.Append(nil, m)); err != nil {
 		c.t.Fatalf("%s: %v", c.name, err)
 	}
 }
@@ -444,7 +443,7 @@ func (c *natsClient) read() message.Message {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), confWait)
 	defer cancel()
-	_, b, err := c.conn.Read(ctx)
+	_, b, err := c.conn.ReadMessage(ctx, nil)
 	if err != nil {
 		c.t.Fatalf("%s: %v", c.name, err)
 	}

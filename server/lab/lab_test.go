@@ -2,25 +2,45 @@ package lab
 
 import (
 	"bytes"
-	"io"
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	gorilla "github.com/gorilla/websocket"
-
+	"duplex/server/ws"
 	"duplex/shared/handshake"
 	"duplex/shared/lab"
 	"duplex/shared/wire"
 )
 
-// These tests play the browser's part with gorilla/websocket, an
-// independent client: it masks its frames, answers pings and close frames
-// by itself, and fails on a frame that breaks the protocol.
+// These tests play the browser's part with ws.Dial, the native client: like
+// a browser, it masks its frames, answers pings and close frames by itself,
+// and fails on a frame that breaks the protocol, invalid UTF-8 included.
 
 const testTimeout = 10 * time.Second
+
+// testContext returns a context that ends after testTimeout, or with the
+// test.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// dial opens a WebSocket connection to url, offering subprotocols, and
+// closes it when the test ends.
+func dial(t *testing.T, url string, subprotocols ...string) *ws.Conn {
+	t.Helper()
+	c, err := ws.Dial(testContext(t), url, &ws.DialOptions{Subprotocols: subprotocols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
 
 // labServer serves the lab's endpoints at /trace and /lab, on a listener
 // that records request heads as server/main.go's does.
@@ -40,33 +60,28 @@ func labServer(t *testing.T) string {
 // A traceClient is the page's trace channel.
 type traceClient struct {
 	t       *testing.T
-	conn    *gorilla.Conn
+	conn    *ws.Conn
 	reports chan lab.Message
 	id      string
 }
 
 func openTrace(t *testing.T, url string) *traceClient {
 	t.Helper()
-	d := gorilla.Dialer{Subprotocols: []string{lab.Subprotocol}}
-	c, resp, err := d.Dial(url+"/trace", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != lab.Subprotocol {
+	c := dial(t, url+"/trace", lab.Subprotocol)
+	if p := c.Subprotocol(); p != lab.Subprotocol {
 		t.Errorf("subprotocol %q, want %q", p, lab.Subprotocol)
 	}
 	tc := &traceClient{t: t, conn: c, reports: make(chan lab.Message, 4096)}
-	t.Cleanup(func() { c.Close() })
 	go func() {
 		defer close(tc.reports)
 		for {
-			typ, b, err := c.ReadMessage()
+			typ, b, err := c.ReadMessage(context.Background(), nil)
 			if err != nil {
 				return
 			}
 			m, err := lab.Decode(b)
-			if typ != gorilla.BinaryMessage || err != nil {
-				t.Errorf("trace channel: message of type %d: %v", typ, err)
+			if typ != ws.Binary || err != nil {
+				t.Errorf("trace channel: %v message: %v", typ, err)
 				return
 			}
 			tc.reports <- m
@@ -116,20 +131,16 @@ func (tc *traceClient) expectFrame(sent bool, header []byte) *lab.Frame {
 
 func (tc *traceClient) command(m lab.Message) {
 	tc.t.Helper()
-	if err := tc.conn.WriteMessage(gorilla.BinaryMessage, lab.Append(nil, m)); err != nil {
+	if err := tc.conn.WriteMessage(testContext(tc.t), ws.Binary, lab.Append(nil, m)); err != nil {
 		tc.t.Fatal(err)
 	}
 }
 
 // openLab opens a lab connection for the trace channel's session and
 // returns it with the handshake reported.
-func (tc *traceClient) openLab(url string) (*gorilla.Conn, *lab.Handshake) {
+func (tc *traceClient) openLab(url string) (*ws.Conn, *lab.Handshake) {
 	tc.t.Helper()
-	c, _, err := gorilla.DefaultDialer.Dial(url+"/lab?session="+tc.id, nil)
-	if err != nil {
-		tc.t.Fatal(err)
-	}
-	tc.t.Cleanup(func() { c.Close() })
+	c := dial(tc.t, url+"/lab?session="+tc.id)
 	return c, expect[*lab.Handshake](tc)
 }
 
@@ -153,7 +164,7 @@ func TestLab(t *testing.T) {
 		!strings.HasSuffix(string(hs.Request), "\r\n\r\n") {
 		t.Errorf("request (rebuilt %v):\n%s", hs.Rebuilt, hs.Request)
 	}
-	// gorilla spells the header so; net/http's map would say Sec-Websocket-Key.
+	// ws.Dial spells the header so; net/http's map would say Sec-Websocket-Key.
 	if !strings.Contains(string(hs.Request), "\r\nSec-WebSocket-Key: "+hs.Key+"\r\n") {
 		t.Errorf("the request does not carry its key as sent:\n%s", hs.Request)
 	}
@@ -167,7 +178,7 @@ func TestLab(t *testing.T) {
 	}
 
 	// A message and its echo: masked on the way in, not on the way out.
-	if err := c.WriteMessage(gorilla.TextMessage, []byte("hello")); err != nil {
+	if err := c.WriteMessage(testContext(t), ws.Text, []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	in := expect[*lab.Frame](tc)
@@ -184,19 +195,20 @@ func TestLab(t *testing.T) {
 	if string(out.Payload) != "hello" || out.Seq != in.Seq+1 || out.Micros < in.Micros {
 		t.Errorf("sent frame %d at %d µs %q after received %d at %d µs", out.Seq, out.Micros, out.Payload, in.Seq, in.Micros)
 	}
-	readMessage(t, c, gorilla.TextMessage, "hello")
+	readMessage(t, c, ws.Text, "hello")
 
 	// A message in three frames arrives as one.
 	tc.command(&lab.Fragment{N: 3, Text: "fragmented"})
 	tc.expectFrame(true, []byte{0x01, 0x03})
 	tc.expectFrame(true, []byte{0x00, 0x03})
 	tc.expectFrame(true, []byte{0x80, 0x04})
-	readMessage(t, c, gorilla.TextMessage, "fragmented")
+	readMessage(t, c, ws.Text, "fragmented")
 
 	// A ping, answered by the client by itself while it reads.
 	readErr := make(chan error, 1)
+	ctx := testContext(t)
 	go func() {
-		_, _, err := c.ReadMessage()
+		_, _, err := c.ReadMessage(ctx, nil)
 		readErr <- err
 	}()
 	tc.command(&lab.Ping{})
@@ -216,7 +228,7 @@ func TestLab(t *testing.T) {
 	}
 	select {
 	case err := <-readErr:
-		if !gorilla.IsCloseError(err, 4001) {
+		if ce := (*ws.CloseError)(nil); !errors.As(err, &ce) || ce.Code != 4001 {
 			t.Errorf("the client's read ended with %v, want close 4001", err)
 		}
 	case <-time.After(testTimeout):
@@ -234,18 +246,19 @@ func TestLab(t *testing.T) {
 	if hs2.Key == hs.Key {
 		t.Error("the second connection reported the first one's handshake")
 	}
-	c2.WriteMessage(gorilla.BinaryMessage, []byte{1, 2})
+	c2.WriteMessage(testContext(t), ws.Binary, []byte{1, 2})
 	if f := expect[*lab.Frame](tc); f.Seq != 1 || f.Header[0] != 0x82 {
 		t.Errorf("first frame of the second connection: seq %d header % x", f.Seq, f.Header)
 	}
 }
 
-func readMessage(t *testing.T, c *gorilla.Conn, wantType int, want string) {
+func readMessage(t *testing.T, c *ws.Conn, wantType ws.MessageType, want string) {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(testTimeout))
-	typ, p, err := c.ReadMessage()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	typ, p, err := c.ReadMessage(ctx, nil)
 	if err != nil || typ != wantType || string(p) != want {
-		t.Fatalf("ReadMessage = %d %q %v, want %d %q", typ, p, err, wantType, want)
+		t.Fatalf("ReadMessage = %v %q %v, want %v %q", typ, p, err, wantType, want)
 	}
 }
 
@@ -263,13 +276,21 @@ func TestLabViolations(t *testing.T) {
 			if got := append(bytes.Clone(f.Header), f.Payload...); !f.Sent || !bytes.Equal(got, want) {
 				t.Fatalf("reported sent=%v % x, want sent % x", f.Sent, got, want)
 			}
-			c.SetReadDeadline(time.Now().Add(testTimeout))
-			// gorilla/websocket does not check that text is UTF-8 (browsers
-			// do: the browser test shows it); it fails on every other rule.
-			if _, p, err := c.ReadMessage(); err == nil && rule != lab.RuleUTF8 {
+			// The client fails the connection on every rule, with 1007 for
+			// text that is not UTF-8 and 1002 for the others, as a browser
+			// does.
+			wantCode := ws.StatusProtocolError
+			if rule == lab.RuleUTF8 {
+				wantCode = ws.StatusInvalidPayloadData
+			}
+			_, p, err := c.ReadMessage(testContext(t), nil)
+			if err == nil {
 				t.Fatalf("the client took the frame: %q", p)
 			}
-			c.Close()
+			if werr := (*wire.Error)(nil); !errors.As(err, &werr) || werr.Code != wantCode {
+				t.Fatalf("the client's read failed with %v, want a *wire.Error with code %d", err, wantCode)
+			}
+			c.CloseNow()
 			for {
 				if n, ok := tc.next().(*lab.Note); ok {
 					if !strings.HasPrefix(n.Text, "The lab connection ended: ") {
@@ -340,7 +361,7 @@ func TestLabCommandErrors(t *testing.T) {
 		}
 	}
 	// Bytes that are no command at all.
-	tc.conn.WriteMessage(gorilla.BinaryMessage, []byte{9, 9})
+	tc.conn.WriteMessage(testContext(t), ws.Binary, []byte{9, 9})
 	if n := expect[*lab.Note](tc); !strings.Contains(n.Text, "could not read a command") {
 		t.Errorf("garbage: note %q", n.Text)
 	}
@@ -360,13 +381,15 @@ func TestLabRefusals(t *testing.T) {
 		t.Errorf("plain GET: status %d, want 426", resp.StatusCode)
 	}
 
-	_, resp, err = gorilla.DefaultDialer.Dial(url+"/lab?session=nosuch", nil)
+	c, err := ws.Dial(testContext(t), url+"/lab?session=nosuch", nil)
 	if err == nil {
+		c.CloseNow()
 		t.Fatal("a lab connection for no session was accepted")
 	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `no lab session "nosuch"`) {
-		t.Errorf("unknown session: %d %q", resp.StatusCode, body)
+	// The reason is the first line of the response's body.
+	var herr *ws.HandshakeError
+	if !errors.As(err, &herr) || herr.Status != http.StatusBadRequest || !strings.Contains(herr.Reason, `no lab session "nosuch"`) {
+		t.Errorf("unknown session: %v", err)
 	}
 }
 
@@ -377,13 +400,16 @@ func TestLabCap(t *testing.T) {
 	tc := openTrace(t, url)
 	c, _ := tc.openLab(url)
 	const messages = maxFrames/2 + 100 // each comes back: 200 frames over the cap
+	ctx := testContext(t)
 	for i := range messages {
-		if err := c.WriteMessage(gorilla.BinaryMessage, []byte{byte(i)}); err != nil {
+		if err := c.WriteMessage(ctx, ws.Binary, []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
-		readMessage(t, c, gorilla.BinaryMessage, string([]byte{byte(i)}))
+		readMessage(t, c, ws.Binary, string([]byte{byte(i)}))
 	}
-	c.WriteControl(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, ""), time.Now().Add(testTimeout))
+	if err := c.Close(ws.StatusNormalClosure, ""); err != nil {
+		t.Errorf("closing handshake: %v", err)
+	}
 	frames := 0
 	var notes []string
 	for len(notes) < 2 {
@@ -421,13 +447,9 @@ func TestLabConnAfterPageLeft(t *testing.T) {
 	s.mu.Unlock()
 	sess.end() // as the trace channel's end does, before the session leaves the map
 
-	c, _, err := gorilla.DefaultDialer.Dial(url+"/lab?session="+tc.id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(testTimeout))
-	if _, _, err := c.ReadMessage(); !gorilla.IsCloseError(err, gorilla.CloseGoingAway) || !strings.Contains(err.Error(), "went away") {
+	c := dial(t, url+"/lab?session="+tc.id)
+	_, _, err := c.ReadMessage(testContext(t), nil)
+	if ce := (*ws.CloseError)(nil); !errors.As(err, &ce) || ce.Code != ws.StatusGoingAway || !strings.Contains(ce.Reason, "went away") {
 		t.Errorf("the lab connection read %v, want close 1001 saying the page went away", err)
 	}
 }

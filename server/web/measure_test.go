@@ -6,7 +6,7 @@ package web
 // not run them. They log their figures and report them as metrics, and
 // assert nothing about time. Run them with
 //
-//	go test ./server/web -run '^$' -bench . -benchtime 1x
+//	go test ./server/web -run '^$' -bench 'TimeToConnected|ShimVsJS' -benchtime 1x
 //
 // BenchmarkTimeToConnected: how long after navigation the echo page's Go
 // app is connected, from a cold cache and from a warm one.
