@@ -616,6 +616,7 @@ func TestSetReadLimitConcurrent(t *testing.T) {
 	}
 	<-done
 	server.SetReadLimit(10)
+	go client.ReadMessage(ctx, nil) // to answer the server's close
 	client.WriteMessage(ctx, Binary, binOf(11))
 	if _, _, err := server.ReadMessage(ctx, nil); CloseStatus(err) != StatusMessageTooBig {
 		t.Fatalf("over the new limit: %v, want 1009", err)
