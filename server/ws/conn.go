@@ -50,6 +50,7 @@ type Conn struct {
 	subprotocol string
 	extensions  string
 	readLimit   atomic.Int64
+	stats       *Stats // nil if nobody counts
 
 	// Reading; readMu is held by whoever is reading.
 	readMu sync.Mutex
@@ -82,16 +83,18 @@ var _ conn.Conn = (*Conn)(nil)
 
 // newConn wraps nc, on which the handshake is done; buffered holds what the
 // peer sent right behind its handshake.
-func newConn(nc net.Conn, buffered []byte, client bool, readLimit int64) *Conn {
+func newConn(nc net.Conn, buffered []byte, client bool, readLimit int64, stats *Stats) *Conn {
 	c := &Conn{
 		nc:     nc,
 		in:     newInput(nc, buffered),
 		client: client,
+		stats:  stats,
 		msgSem: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
 	c.readLimit.Store(readLimit)
 	c.reader.c = c
+	stats.opened()
 	return c
 }
 
@@ -207,6 +210,7 @@ func (c *Conn) closeWith(err error) bool {
 		c.pingMu.Unlock()
 		c.readWatch.release()
 		c.writeWatch.release()
+		c.stats.closed()
 		if c.onClose != nil {
 			c.onClose(c)
 		}
@@ -308,6 +312,7 @@ func (c *Conn) writeClose(code StatusCode, reason string) error {
 		return c.closedErr()
 	}
 	c.closeSent = true
+	c.stats.sentClose(code)
 	return c.writeFrameLocked(true, wire.OpClose, payload)
 }
 
@@ -390,6 +395,7 @@ func (c *Conn) drainToClose() *CloseError {
 			}
 			code, reason, err := wire.ParseClose(payload)
 			c.in.discard(int(h.Length))
+			c.stats.receivedClose(code)
 			if err != nil {
 				return &CloseError{Code: StatusProtocolError, Reason: err.(*wire.Error).Msg}
 			}

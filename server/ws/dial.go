@@ -50,6 +50,9 @@ type DialOptions struct {
 	// KeepAlive, if positive, is the interval at which the client pings
 	// an idle server, as Upgrader.KeepAlive does.
 	KeepAlive time.Duration
+
+	// Stats, if not nil, counts what the connection does.
+	Stats *Stats
 }
 
 // maxResponseHead bounds the size of the server's response head, so that
@@ -134,7 +137,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	if limit == 0 {
 		limit = DefaultReadLimit
 	}
-	c := newConn(nc, buffered, true, limit)
+	c := newConn(nc, buffered, true, limit, opts.Stats)
 	c.subprotocol, c.extensions = subprotocol, extensions
 	return c, nil
 }

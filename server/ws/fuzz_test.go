@@ -426,7 +426,7 @@ func referenceRead(t *testing.T, in []byte, limit int64) readOutcome {
 func serverRead(t *testing.T, in []byte, limit int64) readOutcome {
 	inR, inW := net.Pipe()   // client to server
 	outR, outW := net.Pipe() // server to client
-	c := newConn(&pipeConn{r: inR, w: outW}, nil, false, limit)
+	c := newConn(&pipeConn{r: inR, w: outW}, nil, false, limit, nil)
 
 	wrote := make(chan struct{})
 	go func() {

@@ -179,6 +179,7 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if err := r.startFrame(h); err != nil {
 		return 0, err
 	}
+	c.stats.messageIn() // and read counts its bytes
 	return MessageType(h.Opcode), nil
 }
 
@@ -201,6 +202,7 @@ func (r *messageReader) read(p []byte) (int, error) {
 		return 0, r.c.readFailed(err)
 	}
 	p = p[:n]
+	r.c.stats.bytesIn(n)
 	if r.masked {
 		r.maskPos = wire.Mask(r.mask, r.maskPos, p)
 	}
@@ -307,6 +309,7 @@ func (c *Conn) handleControl(h wire.Header) error {
 	case wire.OpClose:
 		code, reason, err := wire.ParseClose(payload)
 		c.in.discard(n)
+		c.stats.receivedClose(code)
 		if err != nil {
 			// The peer's close frame was its last: answer it and close,
 			// without waiting for another.

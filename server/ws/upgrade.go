@@ -43,6 +43,10 @@ type Upgrader struct {
 	// Group, if not nil, tracks every connection made, so they can all be
 	// closed at once on shutdown.
 	Group *Group
+
+	// Stats, if not nil, counts the handshakes answered and what the
+	// connections do.
+	Stats *Stats
 }
 
 // A HandshakeError is a refused upgrade request: the HTTP status it was
@@ -70,13 +74,16 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 		err = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
 	}
 	if err != nil {
-		refuse(w, err.(*HandshakeError))
+		herr := err.(*HandshakeError)
+		u.Stats.upgraded(herr.Status)
+		refuse(w, herr)
 		return nil, err
 	}
 
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		herr := &HandshakeError{Status: http.StatusInternalServerError, Reason: "the connection cannot be taken over for WebSocket"}
+		u.Stats.upgraded(herr.Status)
 		refuse(w, herr)
 		return nil, errors.Join(herr, err)
 	}
@@ -89,12 +96,12 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 	if limit == 0 {
 		limit = DefaultReadLimit
 	}
-	c := newConn(nc, buffered, false, limit)
+	c := newConn(nc, buffered, false, limit, u.Stats)
 	c.subprotocol = subprotocol
 	// Join the group before answering, so that a shutdown that starts once
 	// the client has its answer finds the connection.
 	if u.Group != nil && !u.Group.add(c) {
-		nc.Close()
+		c.CloseNow()
 		return nil, ErrClosed
 	}
 
@@ -115,6 +122,7 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 		return nil, fmt.Errorf("websocket: writing the 101 response: %w", err)
 	}
 	nc.SetWriteDeadline(time.Time{})
+	u.Stats.upgraded(http.StatusSwitchingProtocols)
 	if u.KeepAlive > 0 {
 		c.startKeepAlive(u.KeepAlive)
 	}

@@ -35,7 +35,11 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	}
 	defer c.unlockMessage()
 	c.writeWatch.begin(c, ctx)
-	return c.writeDone(ctx, c.writeFrame(true, typ.Opcode(), p))
+	if err := c.writeDone(ctx, c.writeFrame(true, typ.Opcode(), p)); err != nil {
+		return err
+	}
+	c.stats.messageOut(len(p))
+	return nil
 }
 
 // WriteMessages sends each of msgs as a message of type typ, in order,
@@ -51,7 +55,13 @@ func (c *Conn) WriteMessages(ctx context.Context, typ MessageType, msgs [][]byte
 	}
 	defer c.unlockMessage()
 	c.writeWatch.begin(c, ctx)
-	return c.writeDone(ctx, c.writeFrames(typ.Opcode(), msgs))
+	if err := c.writeDone(ctx, c.writeFrames(typ.Opcode(), msgs)); err != nil {
+		return err
+	}
+	for _, p := range msgs {
+		c.stats.messageOut(len(p))
+	}
+	return nil
 }
 
 // NextWriter returns a writer for a message of type typ. Each Write sends
@@ -110,6 +120,7 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	w.c.stats.bytesOut(written)
 	return written, nil
 }
 
@@ -141,6 +152,9 @@ func (w *MessageWriter) Close() error {
 		w.buf = nil
 	}
 	err := w.c.writeDone(w.ctx, w.err)
+	if err == nil {
+		w.c.stats.messageOut(0) // Write counted its bytes
+	}
 	w.c.unlockMessage()
 	return err
 }
