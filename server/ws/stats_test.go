@@ -90,6 +90,9 @@ func TestCloseKey(t *testing.T) {
 
 // TestStatsNoAllocs: counting costs no allocation per message.
 func TestStatsNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	var stats Stats
 	server, client := connPair(t, &Upgrader{Stats: &stats}, nil)
 	ctx := context.Background()
