@@ -201,8 +201,9 @@ func TestChatPageLinks(t *testing.T) {
 	for _, want := range []string{
 		`<title>Chat · Duplex</title>`,
 		`<a href="/chat" aria-current="page">Chat</a>`,
-		`<a href="/source/wasm/chat/chat.go"><code>wasm/chat/chat.go</code>`,
-		`<a href="/source/wasm/websocket/reconnect.go"><code>wasm/websocket/reconnect.go</code>`,
+		`<a href="/source/shared/chatclient/client.go"><code>shared/chatclient/client.go</code>`,
+		`<a href="/source/wasm/chat/view.go"><code>wasm/chat/view.go</code>`,
+		`<a href="/source/shared/conn/reconnect.go"><code>shared/conn/reconnect.go</code>`,
 		`<a href="/source/server/chat/hub.go"><code>server/chat/hub.go</code>`,
 		`<a href="/source/shared/message/types.go"><code>shared/message/types.go</code>`,
 	} {

@@ -74,8 +74,9 @@ func NewRouter(cfg Config) http.Handler {
 			{"the connection", "server/ws/conn.go"},
 		}}},
 		{"/chat", chatPage, page{Title: "Chat", App: "chat", Source: []sourceLink{
-			{"the client", "wasm/chat/chat.go"},
-			{"reconnecting", "wasm/websocket/reconnect.go"},
+			{"the client", "shared/chatclient/client.go"},
+			{"the page", "wasm/chat/view.go"},
+			{"reconnecting", "shared/conn/reconnect.go"},
 			{"the server", "server/chat/hub.go"},
 			{"the protocol", "shared/message/types.go"},
 		}}},

@@ -164,13 +164,14 @@ func Decode(b []byte) (Message, error) {
 }
 
 // An Envelope holds a message for APIs that take an
-// encoding.BinaryAppender or an encoding.BinaryUnmarshaler, such as the
-// browser connection's WriteValue and ReadValue:
+// encoding.BinaryAppender or an encoding.BinaryUnmarshaler, such as
+// duplex/shared/conn's WriteValue and ReadValue, on either side's
+// connection c:
 //
-//	err := conn.WriteValue(ctx, message.Envelope{Message: &message.Send{Room: "go", Text: "hi"}})
+//	err := conn.WriteValue(ctx, c, message.Envelope{Message: &message.Send{Room: "go", Text: "hi"}})
 //
 //	var env message.Envelope
-//	err := conn.ReadValue(ctx, &env)
+//	err := conn.ReadValue(ctx, c, &env)
 //	switch m := env.Message.(type) {
 //	case *message.Chat:
 //		…

@@ -91,7 +91,7 @@ func (d *demo) sendAll() {
 		s.at = dom.Now()
 		d.pending = append(d.pending, s)
 		d.mu.Unlock()
-		if err := d.conn.Write(context.Background(), s.typ, s.data); err != nil {
+		if err := d.conn.WriteMessage(context.Background(), s.typ, s.data); err != nil {
 			d.entry("err", "send failed: "+err.Error())
 			return
 		}
@@ -102,7 +102,7 @@ func (d *demo) sendAll() {
 // ended.
 func (d *demo) readEchoes() error {
 	for {
-		typ, data, err := d.conn.Read(context.Background())
+		typ, data, err := d.conn.ReadMessage(context.Background(), nil)
 		if err != nil {
 			return err
 		}

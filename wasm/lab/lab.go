@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"duplex/shared/lab"
-	"duplex/shared/wire"
 	"duplex/wasm/dom"
 	"duplex/wasm/websocket"
 )
@@ -77,7 +76,7 @@ func (a *app) openTrace() error {
 	if err != nil {
 		return err
 	}
-	_, b, err := trace.Read(ctx)
+	_, b, err := trace.ReadMessage(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func (a *app) openTrace() error {
 	}
 	s, ok := m.(*lab.Session)
 	if !ok {
-		trace.StartClose(wire.StatusNormalClosure, "")
+		trace.StartClose(websocket.StatusNormalClosure, "")
 		return errors.New("the server's first message was not the session")
 	}
 	a.trace, a.session = trace, s.ID
@@ -99,7 +98,7 @@ func (a *app) listen() {
 	a.connect.On("click", a.openConn)
 	a.disconnect.On("click", func() {
 		if a.conn != nil {
-			a.conn.StartClose(wire.StatusNormalClosure, "")
+			a.conn.StartClose(websocket.StatusNormalClosure, "")
 		}
 	})
 	dom.ByID("lab-send-form").On("submit", a.send)
@@ -128,8 +127,8 @@ func (a *app) listen() {
 
 // command sends a command to the server on the trace channel.
 func (a *app) command(m lab.Message) {
-	go func() { // Write may wait: not on the event loop
-		if err := a.trace.Write(context.Background(), websocket.Binary, lab.Append(nil, m)); err != nil {
+	go func() { // WriteMessage may wait: not on the event loop
+		if err := a.trace.WriteMessage(context.Background(), websocket.Binary, lab.Append(nil, m)); err != nil {
 			a.logMessage("err", "The command did not go out: "+err.Error())
 		}
 	}()
@@ -139,7 +138,7 @@ func (a *app) command(m lab.Message) {
 // which ends the session: the page must be reloaded for a new one.
 func (a *app) readReports() {
 	for {
-		_, b, err := a.trace.Read(context.Background())
+		_, b, err := a.trace.ReadMessage(context.Background(), nil)
 		if err != nil {
 			a.connect.SetDisabled(true)
 			a.fail("The trace channel closed (" + err.Error() + "). Reload the page to start again.")
@@ -188,7 +187,7 @@ func (a *app) openConn() {
 // message, however many frames carried it.
 func (a *app) readMessages(conn *websocket.Conn) {
 	for {
-		typ, data, err := conn.Read(context.Background())
+		typ, data, err := conn.ReadMessage(context.Background(), nil)
 		if err != nil {
 			return // closed shows how it ended
 		}
@@ -210,7 +209,7 @@ func (a *app) closed(e *websocket.CloseError) {
 }
 
 // codeName writes a close code with its registered name, if it has one.
-func codeName(code wire.StatusCode) string {
+func codeName(code websocket.StatusCode) string {
 	n := strconv.Itoa(int(code))
 	if name := code.String(); name != n {
 		return n + " (" + name + ")"
@@ -236,8 +235,8 @@ func (a *app) send() {
 		typ = websocket.Binary
 	}
 	data := []byte(dom.ByID("lab-text").Input())
-	go func() { // Write may wait for bufferedAmount to drain
-		if err := conn.Write(context.Background(), typ, data); err != nil {
+	go func() { // WriteMessage may wait for bufferedAmount to drain
+		if err := conn.WriteMessage(context.Background(), typ, data); err != nil {
 			a.logMessage("err", "Not sent: "+err.Error())
 			return
 		}

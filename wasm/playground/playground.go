@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"duplex/shared/wire"
 	"duplex/wasm/dom"
 	"duplex/wasm/websocket"
 )
@@ -94,9 +93,10 @@ func (p *playground) doSend() {
 		typ = websocket.Binary
 	}
 	data := []byte(dom.ByID("pg-message").Input())
-	// Write may wait for bufferedAmount to drain: not on the event loop.
+	// WriteMessage may wait for bufferedAmount to drain: not on the event
+	// loop.
 	go func() {
-		if err := p.conn.Write(context.Background(), typ, data); err != nil {
+		if err := p.conn.WriteMessage(context.Background(), typ, data); err != nil {
 			p.event("err", "send failed: "+err.Error())
 			return
 		}
@@ -116,7 +116,7 @@ func (p *playground) doClose() {
 		return
 	}
 	reason := dom.ByID("pg-reason").Input()
-	if err := p.conn.StartClose(wire.StatusCode(code), reason); err != nil {
+	if err := p.conn.StartClose(websocket.StatusCode(code), reason); err != nil {
 		p.event("err", "close failed: "+err.Error())
 		return
 	}
@@ -135,7 +135,7 @@ func (p *playground) event(class, text string) {
 		}
 		p.state.SetText(strconv.Itoa(state) + " " + stateNames[state])
 		p.url.SetText(p.conn.URL())
-		p.protocol.SetText(orNone(p.conn.Protocol()))
+		p.protocol.SetText(orNone(p.conn.Subprotocol()))
 		p.extensions.SetText(orNone(p.conn.Extensions()))
 		p.buffered.SetText(strconv.Itoa(p.conn.BufferedAmount()))
 		open := state == websocket.Open

@@ -4,24 +4,17 @@ package websocket
 
 import (
 	"context"
-	"encoding"
 	"errors"
 	"strconv"
 	"sync"
 	"syscall/js"
 	"time"
 
-	"duplex/shared/wire"
+	"duplex/shared/conn"
 )
 
-// A MessageType is the kind of a data message.
-type MessageType = wire.Opcode
-
-// The two kinds of data message.
-const (
-	Text   MessageType = wire.OpText
-	Binary MessageType = wire.OpBinary
-)
+// The browser's Conn is a conn.Conn, as the server's is.
+var _ conn.Conn = (*Conn)(nil)
 
 // The values of ReadyState, as the browser defines them.
 const (
@@ -31,9 +24,13 @@ const (
 	Closed     = 3
 )
 
-// DefaultHighWater is the bufferedAmount above which Write waits for the
-// browser to send what it holds.
+// DefaultHighWater is the bufferedAmount above which WriteMessage waits for
+// the browser to send what it holds.
 const DefaultHighWater = 1 << 20
+
+// closeTimeout is how long Close, and a Dial that gives up, wait for the
+// close event.
+const closeTimeout = 5 * time.Second
 
 // Options configure a connection. The zero value is usable.
 type Options struct {
@@ -41,40 +38,19 @@ type Options struct {
 	// server chooses none of them, the browser fails the connection.
 	Subprotocols []string
 
-	// HighWater is the bufferedAmount, in bytes, above which Write waits;
-	// 0 means DefaultHighWater.
+	// HighWater is the bufferedAmount, in bytes, above which WriteMessage
+	// waits; 0 means DefaultHighWater.
 	HighWater int
 
 	// Hooks called on the browser's event loop as events arrive, like the
 	// WebSocket's onopen, onmessage, onerror and onclose. They must not
-	// block. If OnMessage is set, messages go to it instead of Read.
+	// block: to write, or close with Close, start a goroutine. If
+	// OnMessage is set, messages go to it instead of ReadMessage.
 	OnOpen    func()
 	OnMessage func(typ MessageType, data []byte)
 	OnError   func()
 	OnClose   func(*CloseError)
 }
-
-// A CloseError is how a connection ended: the code and reason of the close
-// event, and whether the closing handshake completed.
-type CloseError struct {
-	Code     wire.StatusCode
-	Reason   string
-	WasClean bool
-}
-
-func (e *CloseError) Error() string {
-	s := "websocket: closed: " + strconv.Itoa(int(e.Code)) + " (" + e.Code.String() + ")"
-	if e.Reason != "" {
-		s += " " + strconv.Quote(e.Reason)
-	}
-	if !e.WasClean {
-		s += ", not clean"
-	}
-	return s
-}
-
-// ErrNotOpen is returned by Write on a connection that is not open.
-var ErrNotOpen = errors.New("websocket: connection is not open")
 
 // A Conn is a browser WebSocket.
 type Conn struct {
@@ -82,20 +58,23 @@ type Conn struct {
 	send      js.Value // from newPipes
 	opts      Options
 	highWater int
-	funcs     []js.Func // released when the connection closes
+	funcs     []js.Func // released when the close event comes
 
-	mu       sync.Mutex
-	queue    []message     // received, not yet read
-	inbox    js.Value      // the JavaScript side of the queue: its take function
-	ready    chan struct{} // signalled when queue grows or the state changes
-	opened   bool
-	closing  bool        // StartClose was called
-	closeErr *CloseError // set by the close event
-	closed   chan struct{}
+	mu      sync.Mutex
+	queue   []message     // received, not yet read
+	inbox   js.Value      // the JavaScript side of the queue: its take function
+	ready   chan struct{} // signalled when queue grows or the state changes
+	opened  bool
+	closing bool  // Close, StartClose or CloseNow was called: no more writes
+	err     error // why the connection ended; nil until then
+	done    chan struct{}
+	// released is closed when the close event has come and the js.Funcs
+	// are released: after CloseNow, a while after done.
+	released chan struct{}
 
 	// unsent bounds bufferedAmount from above without asking the browser:
-	// the amount last seen plus what Write has sent since. Only Write
-	// changes it, under writeMu.
+	// the amount last seen plus what WriteMessage has sent since. Only
+	// WriteMessage changes it, under writeMu.
 	writeMu sync.Mutex
 	unsent  int
 }
@@ -191,26 +170,18 @@ var newPipes = js.Global().Get("Function").New("ws", "wake", "eager", "buf", `
 	return [take, send];
 `)
 
-// sendBufSize is the size of the buffer through which Write sends small
-// messages; larger ones get a buffer of their own.
-const sendBufSize = 16 << 10
-
-// sendBuf is that buffer. One serves every connection: the Go code runs on
-// the browser's only thread, and nothing runs between Write's copy into it
-// and the send.
-var sendBuf = js.Global().Get("Uint8Array").New(sendBufSize)
-
 type message struct {
 	typ  MessageType
 	data []byte
 }
 
 // New starts connecting to url, as JavaScript's new WebSocket does, and
-// returns at once, with ReadyState
-// Connecting. A relative url is resolved against the page's address, and
-// http(s) becomes ws(s). The hooks in opts report what follows.
+// returns at once, with ReadyState Connecting. A relative url is resolved
+// against the page's address, and http(s) becomes ws(s). The hooks in opts
+// report what follows. Unlike Dial, New may be called on the browser's
+// event loop.
 func New(url string, opts *Options) (*Conn, error) {
-	c := &Conn{ready: make(chan struct{}, 1), closed: make(chan struct{})}
+	c := &Conn{ready: make(chan struct{}, 1), done: make(chan struct{}), released: make(chan struct{})}
 	if opts != nil {
 		c.opts = *opts
 	}
@@ -233,8 +204,8 @@ func New(url string, opts *Options) (*Conn, error) {
 	c.ws.Set("binaryType", "arraybuffer")
 	c.on("open", c.onOpen)
 	// Messages wait on the JavaScript side. Without OnMessage, Go is woken
-	// only when Read waits for them: a burst costs one call into Go, not
-	// one per message.
+	// only when ReadMessage waits for them: a burst costs one call into
+	// Go, not one per message.
 	wake := js.FuncOf(func(js.Value, []js.Value) any {
 		if c.opts.OnMessage != nil {
 			c.deliver()
@@ -251,9 +222,12 @@ func New(url string, opts *Options) (*Conn, error) {
 	return c, nil
 }
 
-// Dial connects to url and waits until the connection is open, or fails with
-// the close event that came instead, or with ctx's error. A ctx that has
-// already ended opens no connection.
+// Dial connects to url, as New does, and waits until the connection is
+// open. If the close event comes instead, Dial returns it, a *CloseError;
+// if ctx ends first, Dial closes the socket, waits for its close event,
+// and returns ctx's error. A ctx that has already ended opens no
+// connection. Dial waits: it must not be called on the browser's event
+// loop.
 func Dial(ctx context.Context, url string, opts *Options) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -264,20 +238,33 @@ func Dial(ctx context.Context, url string, opts *Options) (*Conn, error) {
 	}
 	for {
 		c.mu.Lock()
-		opened, closeErr := c.opened, c.closeErr
+		opened, err := c.opened, c.err
 		c.mu.Unlock()
 		switch {
+		case err != nil:
+			return nil, err
 		case opened:
 			return c, nil
-		case closeErr != nil:
-			return nil, closeErr
 		}
 		select {
 		case <-c.ready:
 		case <-ctx.Done():
-			c.ws.Call("close")
+			c.CloseNow()
+			c.awaitRelease()
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// awaitRelease waits, for up to closeTimeout, for the close event, which
+// releases the connection's callbacks: if the browser takes longer, they
+// are released later.
+func (c *Conn) awaitRelease() {
+	t := time.NewTimer(closeTimeout)
+	defer t.Stop()
+	select {
+	case <-c.released:
+	case <-t.C:
 	}
 }
 
@@ -320,12 +307,12 @@ func (c *Conn) onError(js.Value) {
 
 func (c *Conn) onClose(ev js.Value) {
 	ce := &CloseError{
-		Code:     wire.StatusCode(ev.Get("code").Int()),
+		Code:     StatusCode(ev.Get("code").Int()),
 		Reason:   ev.Get("reason").String(),
 		WasClean: ev.Get("wasClean").Bool(),
 	}
 	// Release the callbacks before announcing the end, so that whoever
-	// Closed wakes sees a connection that holds no js.Func any more.
+	// waits for it wakes to a connection that holds no js.Func any more.
 	for _, ev := range []string{"onopen", "onmessage", "onerror", "onclose"} {
 		c.ws.Set(ev, js.Null())
 	}
@@ -333,17 +320,33 @@ func (c *Conn) onClose(ev js.Value) {
 		f.Release()
 	}
 	c.funcs = nil
-	c.mu.Lock()
-	c.closeErr = ce
-	c.mu.Unlock()
-	close(c.closed)
-	c.signal()
+	c.end(ce) // unless CloseNow has ended it already
+	close(c.released)
 	if c.opts.OnClose != nil {
 		c.opts.OnClose(ce)
 	}
 }
 
-// signal wakes a waiting Read or Dial without blocking.
+// end records why the connection ended, the first time it is called, and
+// wakes whoever waits. After CloseNow (err is ErrClosed), the messages not
+// yet read are dropped.
+func (c *Conn) end(err error) {
+	c.mu.Lock()
+	first := c.err == nil
+	if first {
+		c.err, c.closing = err, true
+		if err == ErrClosed {
+			c.queue = nil
+		}
+	}
+	c.mu.Unlock()
+	if first {
+		close(c.done) // wakes every waiting ReadMessage, not just one
+		c.signal()
+	}
+}
+
+// signal wakes a waiting ReadMessage or Dial without blocking.
 func (c *Conn) signal() {
 	select {
 	case c.ready <- struct{}{}:
@@ -351,200 +354,15 @@ func (c *Conn) signal() {
 	}
 }
 
-// Read waits for the next message. After the connection closes and every
-// message has been read, it returns the *CloseError. Reads may run
-// concurrently; each message goes to one of them.
-func (c *Conn) Read(ctx context.Context) (MessageType, []byte, error) {
-	for {
-		c.mu.Lock()
-		if len(c.queue) > 0 {
-			m := c.queue[0]
-			c.queue[0] = message{}
-			c.queue = c.queue[1:]
-			more := len(c.queue) > 0
-			c.mu.Unlock()
-			if more { // pass the wake-up on to another waiting Read
-				c.signal()
-			}
-			return m.typ, m.data, nil
-		}
-		if c.takeInbox() {
-			c.mu.Unlock()
-			continue
-		}
-		closeErr := c.closeErr
-		c.mu.Unlock()
-		if closeErr != nil {
-			return 0, nil, closeErr
-		}
-		select {
-		case <-c.ready:
-		case <-c.closed: // wakes every waiting Read, not just one
-		case <-ctx.Done():
-			return 0, nil, ctx.Err()
-		}
-	}
-}
-
-// takeInbox moves the messages waiting on the JavaScript side into queue,
-// and reports whether there were any. The caller holds mu.
-func (c *Conn) takeInbox() bool {
-	packed := c.inbox.Invoke()
-	if packed.IsNull() {
-		return false
-	}
-	// One allocation holds the whole burst; each message is a slice of it
-	// whose capacity ends where the message does, so that an append to one
-	// cannot overwrite the next.
-	b := make([]byte, packed.Length())
-	js.CopyBytesToGo(b, packed)
-	for len(b) >= 5 {
-		typ := Text
-		if b[0] == 2 {
-			typ = Binary
-		}
-		n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
-		c.queue = append(c.queue, message{typ: typ, data: b[5 : 5+n : 5+n]})
-		b = b[5+n:]
-	}
-	return true
-}
-
-// Write sends p as one message of type typ. If the browser already holds
-// more than the high-water mark of unsent data, Write first waits for it to
-// drain, so a fast writer cannot grow the page's memory without bound.
-func (c *Conn) Write(ctx context.Context, typ MessageType, p []byte) error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	if err := c.waitDrain(ctx, len(p)); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	open := c.opened && !c.closing && c.closeErr == nil
-	c.mu.Unlock()
-	if !open {
-		return ErrNotOpen
-	}
-	if typ != Text && typ != Binary {
-		return errors.New("websocket: cannot send a message of type " + typ.String())
-	}
-	if err := catch(func() { c.sendJS(typ, p) }); err != nil {
-		return err
-	}
-	c.unsent += len(p)
-	return nil
-}
-
-// sendJS hands p to the browser's send. A small message goes through
-// sendBuf with one call; a large one is copied into an array, or made a
-// string, of its own.
-func (c *Conn) sendJS(typ MessageType, p []byte) {
-	if len(p) <= sendBufSize {
-		js.CopyBytesToJS(sendBuf, p)
-		c.send.Invoke(len(p), typ == Text)
-		return
-	}
-	if typ == Text {
-		c.send.Invoke(0, true, string(p))
-		return
-	}
-	arr := js.Global().Get("Uint8Array").New(len(p))
-	js.CopyBytesToJS(arr, p)
-	c.send.Invoke(0, false, arr)
-}
-
-// waitDrain waits until sending n more bytes keeps bufferedAmount at or
-// below the high-water mark. It asks the browser only when its own bound
-// says the mark could be passed, which saves a call into JavaScript per
-// small message. The browser has no event for bufferedAmount going down,
-// so it polls, backing off up to 16ms.
-func (c *Conn) waitDrain(ctx context.Context, n int) error {
-	if c.unsent+n <= c.highWater {
-		return nil
-	}
-	delay := time.Millisecond
-	for c.unsent = c.BufferedAmount(); c.unsent > c.highWater; c.unsent = c.BufferedAmount() {
-		select {
-		case <-time.After(delay):
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.closed:
-			return ErrNotOpen
-		}
-		delay = min(2*delay, 16*time.Millisecond)
-	}
-	return nil
-}
-
-// WriteValue sends v's binary encoding as a binary message; the types in
-// duplex/shared implement encoding.BinaryAppender.
-func (c *Conn) WriteValue(ctx context.Context, v encoding.BinaryAppender) error {
-	b, err := v.AppendBinary(nil)
-	if err != nil {
-		return err
-	}
-	return c.Write(ctx, Binary, b)
-}
-
-// ReadValue reads the next message and decodes it into v.
-func (c *Conn) ReadValue(ctx context.Context, v encoding.BinaryUnmarshaler) error {
-	_, b, err := c.Read(ctx)
-	if err != nil {
-		return err
-	}
-	return v.UnmarshalBinary(b)
-}
-
-// Close starts the closing handshake with code (1000 or 3000–4999, as the
-// browser allows) and reason, and waits for the close event or ctx's end.
-// The returned error is the close event's, unless the handshake was clean.
-func (c *Conn) Close(ctx context.Context, code wire.StatusCode, reason string) error {
-	if err := c.StartClose(code, reason); err != nil {
-		return err
-	}
-	select {
-	case <-c.closed:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if ce := c.CloseError(); !ce.WasClean {
-		return ce
-	}
-	return nil
-}
-
-// StartClose starts the closing handshake, as the browser's close(code,
-// reason) does, and returns at once; the close event reports how it ended.
-// The browser refuses other codes than 1000 and 3000–4999, and reasons
-// longer than 123 bytes.
-func (c *Conn) StartClose(code wire.StatusCode, reason string) error {
-	if err := catch(func() { c.ws.Call("close", int(code), reason) }); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
-	return nil
-}
-
-// Closed returns a channel that is closed when the close event arrives.
-func (c *Conn) Closed() <-chan struct{} { return c.closed }
-
-// CloseError returns how the connection ended, or nil while it is open.
-func (c *Conn) CloseError() *CloseError {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeErr
-}
-
-// ReadyState returns Connecting, Open, Closing or Closed.
+// ReadyState returns Connecting, Open, Closing or Closed: the browser's
+// readyState, which after CloseNow stays Closing until the close event.
 func (c *Conn) ReadyState() int { return c.ws.Get("readyState").Int() }
 
-// BufferedAmount returns the bytes queued by Write but not yet sent.
+// BufferedAmount returns the bytes queued by WriteMessage but not yet sent.
 func (c *Conn) BufferedAmount() int { return c.ws.Get("bufferedAmount").Int() }
 
-// Protocol returns the subprotocol the server chose, or "".
-func (c *Conn) Protocol() string { return c.ws.Get("protocol").String() }
+// Subprotocol returns the subprotocol the server chose, or "".
+func (c *Conn) Subprotocol() string { return c.ws.Get("protocol").String() }
 
 // Extensions returns the extensions the server accepted, as the
 // Sec-WebSocket-Extensions header listed them.

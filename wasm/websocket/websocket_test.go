@@ -25,13 +25,14 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"runtime"
+	"io"
 	"strconv"
 	"strings"
 	"syscall/js"
 	"testing"
 	"time"
 
+	"duplex/shared/conn"
 	"duplex/shared/wire"
 )
 
@@ -54,14 +55,13 @@ func mustDial(t *testing.T, url string, opts *Options) *Conn {
 	return c
 }
 
-// closeQuietly closes c unless it is closed already.
+// closeQuietly closes c unless it is closed already, and waits for its
+// close event: one that came after the program's end would fail the run.
 func closeQuietly(c *Conn) {
-	if c.CloseError() != nil {
-		return
+	if c.Err() == nil {
+		c.Close(1000, "test over")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c.Close(ctx, 1000, "test over")
+	c.awaitRelease()
 }
 
 // pageHost is the host:port the page was served from.
@@ -105,12 +105,12 @@ func TestEcho(t *testing.T) {
 		for _, n := range []int{0, 1, 64 << 10, 1 << 20} {
 			t.Run(typ.String()+"/"+strconv.Itoa(n), func(t *testing.T) {
 				want := payload(typ, n)
-				if err := c.Write(ctx, typ, want); err != nil {
-					t.Fatalf("Write: %v", err)
+				if err := c.WriteMessage(ctx, typ, want); err != nil {
+					t.Fatalf("WriteMessage: %v", err)
 				}
-				gotTyp, got, err := c.Read(ctx)
+				gotTyp, got, err := c.ReadMessage(ctx, nil)
 				if err != nil {
-					t.Fatalf("Read: %v", err)
+					t.Fatalf("ReadMessage: %v", err)
 				}
 				if gotTyp != typ {
 					t.Errorf("type = %v, want %v", gotTyp, typ)
@@ -136,14 +136,14 @@ func TestMessageOrder(t *testing.T) {
 		if i%2 == 1 {
 			typ, msg = Binary, binary.BigEndian.AppendUint32(nil, uint32(i))
 		}
-		if err := c.Write(ctx, typ, msg); err != nil {
-			t.Fatalf("Write #%d: %v", i, err)
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			t.Fatalf("WriteMessage #%d: %v", i, err)
 		}
 	}
 	for i := range n {
-		typ, msg, err := c.Read(ctx)
+		typ, msg, err := c.ReadMessage(ctx, nil)
 		if err != nil {
-			t.Fatalf("Read #%d: %v", i, err)
+			t.Fatalf("ReadMessage #%d: %v", i, err)
 		}
 		wantTyp, want := Text, []byte("message "+strconv.Itoa(i))
 		if i%2 == 1 {
@@ -185,11 +185,11 @@ func TestRelativeURL(t *testing.T) {
 	if got, want := c.URL(), "ws://"+pageHost()+"/ws/echo"; got != want {
 		t.Errorf("URL() = %q, want %q", got, want)
 	}
-	if err := c.Write(ctx, Text, []byte("hi")); err != nil {
+	if err := c.WriteMessage(ctx, Text, []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	if _, msg, err := c.Read(ctx); err != nil || string(msg) != "hi" {
-		t.Fatalf("Read = %q, %v; want \"hi\"", msg, err)
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "hi" {
+		t.Fatalf("ReadMessage = %q, %v; want \"hi\"", msg, err)
 	}
 }
 
@@ -205,7 +205,7 @@ func TestSubprotocol(t *testing.T) {
 		{"/ws/echo", nil, ""},
 	} {
 		c := mustDial(t, tc.path, &Options{Subprotocols: tc.offered})
-		if got := c.Protocol(); got != tc.want {
+		if got := c.Subprotocol(); got != tc.want {
 			t.Errorf("%s offering %q: Protocol() = %q, want %q", tc.path, tc.offered, got, tc.want)
 		}
 		if got := c.Extensions(); got != "" {
@@ -226,7 +226,7 @@ func TestSubprotocol(t *testing.T) {
 	} {
 		c, err := Dial(testContext(t), tc.path, &Options{Subprotocols: tc.offered})
 		if err == nil {
-			t.Errorf("%s offering %q: Dial succeeded with Protocol() = %q, want a failed connection", tc.path, tc.offered, c.Protocol())
+			t.Errorf("%s offering %q: Dial succeeded with Protocol() = %q, want a failed connection", tc.path, tc.offered, c.Subprotocol())
 			closeQuietly(c)
 			continue
 		}
@@ -251,8 +251,8 @@ func TestReadyState(t *testing.T) {
 	if got := c.ReadyState(); got != Connecting {
 		t.Fatalf("ReadyState() right after New = %d, want Connecting (%d)", got, Connecting)
 	}
-	if err := c.Write(ctx, Text, []byte("too early")); err != ErrNotOpen {
-		t.Errorf("Write while connecting = %v, want ErrNotOpen", err)
+	if err := c.WriteMessage(ctx, Text, []byte("too early")); err != errConnecting {
+		t.Errorf("WriteMessage while connecting = %v, want errConnecting", err)
 	}
 	select {
 	case <-opened:
@@ -263,30 +263,34 @@ func TestReadyState(t *testing.T) {
 		t.Fatalf("ReadyState() after the open event = %d, want Open (%d)", got, Open)
 	}
 
-	// A Close whose context has ended starts the closing handshake and
-	// returns at once; no event can have been handled since.
-	ended, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := c.Close(ended, 1000, ""); !errors.Is(err, context.Canceled) {
-		t.Errorf("Close with an ended context = %v, want context.Canceled", err)
+	// StartClose starts the closing handshake and returns at once; no
+	// event can have been handled since.
+	if err := c.StartClose(1000, ""); err != nil {
+		t.Errorf("StartClose = %v", err)
+	}
+	if err := c.StartClose(1000, ""); err != ErrClosed {
+		t.Errorf("second StartClose = %v, want ErrClosed", err)
+	}
+	if err := c.Err(); err != nil {
+		t.Errorf("Err() before the close event = %v, want nil", err)
 	}
 	if got := c.ReadyState(); got != Closing {
 		t.Errorf("ReadyState() after Close began = %d, want Closing (%d)", got, Closing)
 	}
 	select {
-	case <-c.Closed():
+	case <-c.Done():
 	case <-ctx.Done():
 		t.Fatal("the close event never came")
 	}
 	if got := c.ReadyState(); got != Closed {
 		t.Errorf("ReadyState() after the close event = %d, want Closed (%d)", got, Closed)
 	}
-	if ce := c.CloseError(); ce == nil || ce.Code != 1000 || !ce.WasClean {
-		t.Errorf("CloseError() = %s, want a clean 1000", describe(ce))
+	if ce := asCloseError(t, c.Err()); ce.Code != 1000 || !ce.WasClean {
+		t.Errorf("Err() = %s, want a clean 1000", describe(ce))
 	}
 }
 
-// closedByUs is how a Close(ctx, 4000, "bye") ends, as the browser reports
+// closedByUs is how a Close(4000, "bye") ends, as the browser reports
 // it: the code and reason of the server's answering close frame, in which
 // server/ws echoes both (RFC 6455 §5.5.1 and §7.1.6: the close reason is the
 // one received).
@@ -295,48 +299,56 @@ var closedByUs = CloseError{Code: 4000, Reason: "bye", WasClean: true}
 func TestClose(t *testing.T) {
 	ctx := testContext(t)
 	c := mustDial(t, "/ws/echo", nil)
-	if ce := c.CloseError(); ce != nil {
-		t.Fatalf("CloseError() while open = %v, want nil", ce)
+	if err := c.Err(); err != nil {
+		t.Fatalf("Err() while open = %v, want nil", err)
 	}
-	if err := c.Close(ctx, 4000, "bye"); err != nil {
+	select {
+	case <-c.Done():
+		t.Fatal("Done is closed while the connection is open")
+	default:
+	}
+	if err := c.Close(4000, "bye"); err != nil {
 		t.Fatalf("Close(4000, \"bye\") = %v, want nil", err)
 	}
 	// The close event reports the close frame the browser received: the
 	// server's answer, which server/ws sends with our code and no reason.
 	want := closedByUs
-	if ce := c.CloseError(); ce == nil || *ce != want {
-		t.Fatalf("CloseError() = %s, want %s", describe(ce), describe(&want))
+	if ce := asCloseError(t, c.Err()); *ce != want {
+		t.Fatalf("Err() = %s, want %s", describe(ce), describe(&want))
 	}
-	// After the close: Read reports it, Write refuses, Close is harmless.
-	if _, _, err := c.Read(ctx); *asCloseError(t, err) != want {
-		t.Errorf("Read after Close = %v, want %s", err, describe(&want))
+	// After the close: ReadMessage reports it; WriteMessage, a second
+	// Close and CloseNow refuse.
+	if _, _, err := c.ReadMessage(ctx, nil); *asCloseError(t, err) != want {
+		t.Errorf("ReadMessage after Close = %v, want %s", err, describe(&want))
 	}
-	if err := c.Write(ctx, Text, []byte("late")); err != ErrNotOpen {
-		t.Errorf("Write after Close = %v, want ErrNotOpen", err)
+	if err := c.WriteMessage(ctx, Text, []byte("late")); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteMessage after Close = %v, want ErrClosed", err)
 	}
-	if err := c.Close(ctx, 4000, "again"); err != nil {
-		t.Errorf("second Close = %v, want nil", err)
+	if err := c.Close(4000, "again"); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+	if err := c.CloseNow(); !errors.Is(err, ErrClosed) {
+		t.Errorf("CloseNow after Close = %v, want ErrClosed", err)
 	}
 }
 
 func TestCloseArguments(t *testing.T) {
-	ctx := testContext(t)
 	c := mustDial(t, "/ws/echo", nil)
 	// The browser allows only 1000 and 3000–4999, and reasons of up to
 	// 123 bytes; it throws otherwise, and the connection stays open.
-	if err := c.Close(ctx, 1001, ""); err == nil {
+	if err := c.Close(1001, ""); err == nil {
 		t.Errorf("Close(1001) succeeded, want the browser's InvalidAccessError")
 	}
-	if err := c.Close(ctx, 4000, strings.Repeat("x", 124)); err == nil {
+	if err := c.Close(4000, strings.Repeat("x", 124)); err == nil {
 		t.Errorf("Close with a 124-byte reason succeeded, want the browser's SyntaxError")
 	}
 	if got := c.ReadyState(); got != Open {
 		t.Fatalf("ReadyState() after refused Closes = %d, want Open", got)
 	}
-	if err := c.Write(ctx, wire.OpPing, nil); err == nil {
-		t.Errorf("Write of a ping succeeded, want an error")
+	if err := c.StartClose(2999, ""); err == nil {
+		t.Errorf("StartClose(2999) succeeded, want the browser's InvalidAccessError")
 	}
-	if err := c.Close(ctx, 1000, ""); err != nil {
+	if err := c.Close(1000, ""); err != nil {
 		t.Errorf("Close(1000) = %v", err)
 	}
 }
@@ -344,23 +356,31 @@ func TestCloseArguments(t *testing.T) {
 func TestServerClose(t *testing.T) {
 	ctx := testContext(t)
 	c := mustDial(t, "/ws/close-after-first", nil)
-	if err := c.Write(ctx, Text, []byte("first")); err != nil {
+	if err := c.WriteMessage(ctx, Text, []byte("first")); err != nil {
 		t.Fatal(err)
 	}
 	// The echo comes first: messages that arrived before the close are
 	// still read.
-	if _, msg, err := c.Read(ctx); err != nil || string(msg) != "first" {
-		t.Fatalf("first Read = %q, %v; want \"first\"", msg, err)
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "first" {
+		t.Fatalf("first ReadMessage = %q, %v; want \"first\"", msg, err)
 	}
 	want := CloseError{Code: 4001, Reason: "server bye", WasClean: true}
 	for i := range 2 { // and the close is reported again
-		_, _, err := c.Read(ctx)
+		_, _, err := c.ReadMessage(ctx, nil)
 		if ce := asCloseError(t, err); *ce != want {
-			t.Errorf("Read #%d after the server closed = %s, want %s", i+2, describe(ce), describe(&want))
+			t.Errorf("ReadMessage #%d after the server closed = %s, want %s", i+2, describe(ce), describe(&want))
 		}
 	}
-	if ce := c.CloseError(); ce == nil || *ce != want {
-		t.Errorf("CloseError() = %s, want %s", describe(ce), describe(&want))
+	if ce := asCloseError(t, c.Err()); *ce != want {
+		t.Errorf("Err() = %s, want %s", describe(ce), describe(&want))
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Error("Done is not closed after the server closed")
+	}
+	if err := c.WriteMessage(ctx, Text, []byte("late")); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteMessage after the server closed = %v, want ErrClosed", err)
 	}
 }
 
@@ -405,20 +425,255 @@ func TestDialTimeout(t *testing.T) {
 	}
 }
 
-func TestReadTimeout(t *testing.T) {
+func TestReadContext(t *testing.T) {
 	ctx := testContext(t)
 	c := mustDial(t, "/ws/echo", nil)
+
+	// A context that has ended before the call: nothing is read, and the
+	// connection stays open, as on the server.
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := c.ReadMessage(ended, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadMessage with an ended context = %v, want context.Canceled", err)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("Err() after a ReadMessage with an ended context = %v, want nil: still open", err)
+	}
+
+	// A context that ends while ReadMessage waits closes the connection,
+	// as CloseNow does.
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	if _, msg, err := c.Read(short); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Read with nothing to read = %q, %v; want context.DeadlineExceeded", msg, err)
+	if _, msg, err := c.ReadMessage(short, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadMessage with nothing to read = %q, %v; want context.DeadlineExceeded", msg, err)
+	}
+	if err := c.Err(); err != ErrClosed {
+		t.Errorf("Err() after the read's context ended = %v, want ErrClosed", err)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Error("Done is not closed after the read's context ended")
+	}
+	if err := c.WriteMessage(ctx, Text, []byte("late")); err != ErrClosed {
+		t.Errorf("WriteMessage after the read's context ended = %v, want ErrClosed", err)
+	}
+	if _, _, err := c.ReadMessage(ctx, nil); err != ErrClosed {
+		t.Errorf("ReadMessage after the read's context ended = %v, want ErrClosed", err)
+	}
+	awaitReleased(t, c)
+}
+
+// awaitReleased waits for c's close event, which releases its js.Funcs,
+// and checks that none is left.
+func awaitReleased(t *testing.T, c *Conn) {
+	t.Helper()
+	select {
+	case <-c.released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no close event within 5s")
+	}
+	if n := len(c.funcs); n != 0 {
+		t.Errorf("%d js.Funcs left after the close event", n)
+	}
+	if got := c.ReadyState(); got != Closed {
+		t.Errorf("ReadyState() after the close event = %d, want Closed (%d)", got, Closed)
+	}
+}
+
+func TestCloseNow(t *testing.T) {
+	ctx := testContext(t)
+	c := mustDial(t, "/ws/echo", nil)
+	// An echo that has arrived and is not read when CloseNow comes.
+	if err := c.WriteMessage(ctx, Text, []byte("unread")); err != nil {
+		t.Fatal(err)
+	}
+	waitQueued(t, c, 1)
+	if err := c.CloseNow(); err != nil {
+		t.Fatalf("CloseNow = %v", err)
+	}
+	// It ends the connection at once, before any event is handled.
+	select {
+	case <-c.Done():
+	default:
+		t.Error("Done is not closed when CloseNow returns")
+	}
+	if got := c.ReadyState(); got != Closing {
+		t.Errorf("ReadyState() right after CloseNow = %d, want Closing (%d)", got, Closing)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"Err()", c.Err()},
+		{"ReadMessage", func() error { _, _, err := c.ReadMessage(ctx, nil); return err }()},
+		{"WriteMessage", c.WriteMessage(ctx, Text, []byte("late"))},
+		{"second CloseNow", c.CloseNow()},
+		{"Close", c.Close(1000, "")},
+		{"StartClose", c.StartClose(1000, "")},
+		{"NextWriter", func() error { _, err := c.NextWriter(ctx, Text); return err }()},
+	} {
+		if !errors.Is(tc.err, ErrClosed) {
+			t.Errorf("%s after CloseNow = %v, want ErrClosed", tc.name, tc.err)
+		}
+	}
+	awaitReleased(t, c)
+	if err := c.Err(); err != ErrClosed {
+		t.Errorf("Err() after the close event = %v, want still ErrClosed", err)
+	}
+}
+
+// waitQueued waits until n messages have arrived on c, unread.
+func waitQueued(t *testing.T, c *Conn, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		c.mu.Lock()
+		c.takeInbox() // what arrived, into the Go side of the queue
+		queued := len(c.queue)
+		c.mu.Unlock()
+		if queued >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages arrived within 5s", queued, n)
+		}
+	}
+}
+
+func TestReadMessageBuffer(t *testing.T) {
+	ctx := testContext(t)
+	c := mustDial(t, "/ws/echo", nil)
+	buf := make([]byte, 3, 64)
+	for i, msg := range []string{"one", "two, longer", "", "three"} {
+		if err := c.WriteMessage(ctx, Text, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.ReadMessage(ctx, buf)
+		if err != nil || string(got) != msg {
+			t.Fatalf("ReadMessage #%d = %q, %v; want %q", i, got, err, msg)
+		}
+		if cap(got) != cap(buf) || (len(got) > 0 && &got[0] != &buf[:1][0]) {
+			t.Errorf("ReadMessage #%d did not reuse buf, which had room", i)
+		}
+		buf = got
+	}
+	// A buf too small grows, as append does.
+	big := payload(Binary, 1000)
+	if err := c.WriteMessage(ctx, Binary, big); err != nil {
+		t.Fatal(err)
+	}
+	small := make([]byte, 0, 8)
+	if _, got, err := c.ReadMessage(ctx, small); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("ReadMessage into a small buf = %d bytes, %v; want the %d sent", len(got), err, len(big))
+	}
+	// With a nil buf the payload is a slice of the burst, which an append
+	// must not spill into the next message.
+	for _, msg := range []string{"first", "second"} {
+		if err := c.WriteMessage(ctx, Text, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitQueued(t, c, 2)
+	_, first, err := c.ReadMessage(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(first, "XXXXXX"...)
+	if _, second, err := c.ReadMessage(ctx, nil); err != nil || string(second) != "second" {
+		t.Errorf("second message = %q, %v; want \"second\"", second, err)
+	}
+}
+
+func TestNextReaderWriter(t *testing.T) {
+	ctx := testContext(t)
+	c := mustDial(t, "/ws/echo", nil)
+	w, err := c.NextWriter(ctx, Binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := []string{"one ", "two ", "", "three"}
+	for _, p := range parts {
+		if n, err := w.Write([]byte(p)); err != nil || n != len(p) {
+			t.Fatalf("Write(%q) = %d, %v", p, n, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := w.Write([]byte("late")); err != ErrClosed {
+		t.Errorf("Write after Close = %v, want ErrClosed", err)
+	}
+	if err := w.Close(); err != ErrClosed {
+		t.Errorf("second Close = %v, want ErrClosed", err)
+	}
+	// The parts went as one message.
+	typ, r, err := c.NextReader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if want := strings.Join(parts, ""); typ != Binary || err != nil || string(got) != want {
+		t.Errorf("NextReader read %v %q, %v; want binary %q", typ, got, err, want)
+	}
+
+	// An empty message.
+	w, err = c.NextWriter(ctx, Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	typ, r, err = c.NextReader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Read(make([]byte, 8)); typ != Text || n != 0 || err != io.EOF {
+		t.Errorf("reading the empty message = %v, %d, %v; want text, 0, io.EOF", typ, n, err)
+	}
+}
+
+func TestWriteMessageTypes(t *testing.T) {
+	ctx := testContext(t)
+	c := mustDial(t, "/ws/echo", nil)
+	for _, op := range []wire.Opcode{wire.OpContinuation, wire.OpClose, wire.OpPing, wire.OpPong, 3} {
+		typ := MessageType(op)
+		err := c.WriteMessage(ctx, typ, []byte("x"))
+		if err == nil || errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), typ.String()) {
+			t.Errorf("WriteMessage of type %v = %v, want an error that names the type", typ, err)
+		}
+		if _, err := c.NextWriter(ctx, typ); err == nil {
+			t.Errorf("NextWriter of type %v succeeded", typ)
+		}
 	}
 	// The connection is unharmed.
-	if err := c.Write(ctx, Text, []byte("still here")); err != nil {
-		t.Fatalf("Write after a timed-out Read: %v", err)
+	if err := c.WriteMessage(ctx, Text, []byte("still open")); err != nil {
+		t.Fatal(err)
 	}
-	if _, msg, err := c.Read(ctx); err != nil || string(msg) != "still here" {
-		t.Fatalf("Read after a timed-out Read = %q, %v", msg, err)
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "still open" {
+		t.Errorf("ReadMessage = %q, %v", msg, err)
+	}
+}
+
+// TestConnInterface uses the connection through conn.Conn, as code shared
+// with the server does.
+func TestConnInterface(t *testing.T) {
+	ctx := testContext(t)
+	var c conn.Conn = mustDial(t, "/ws/echo-proto", &Options{Subprotocols: []string{"duplex.v1"}})
+	if got := c.Subprotocol(); got != "duplex.v1" {
+		t.Errorf("Subprotocol() = %q", got)
+	}
+	if err := c.WriteMessage(ctx, wire.Text, []byte("through the interface")); err != nil {
+		t.Fatal(err)
+	}
+	if typ, msg, err := c.ReadMessage(ctx, nil); err != nil || typ != wire.Text || string(msg) != "through the interface" {
+		t.Errorf("ReadMessage = %v %q, %v", typ, msg, err)
+	}
+	if err := c.Close(wire.StatusNormalClosure, ""); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	if ce, ok := c.Err().(*wire.CloseError); !ok || ce.Code != wire.StatusNormalClosure {
+		t.Errorf("Err() = %v, want a 1000 *wire.CloseError", c.Err())
 	}
 }
 
@@ -429,11 +684,11 @@ func TestConcurrentReadsSeeClose(t *testing.T) {
 	errs := make(chan error, readers)
 	for range readers {
 		go func() {
-			_, _, err := c.Read(ctx)
+			_, _, err := c.ReadMessage(ctx, nil)
 			errs <- err
 		}()
 	}
-	if err := c.Close(ctx, 1000, ""); err != nil {
+	if err := c.Close(1000, ""); err != nil {
 		t.Fatal(err)
 	}
 	for i := range readers {
@@ -441,7 +696,7 @@ func TestConcurrentReadsSeeClose(t *testing.T) {
 		case err := <-errs:
 			asCloseError(t, err)
 		case <-time.After(5 * time.Second):
-			t.Fatalf("%d of %d waiting Reads did not return after the close", readers-i, readers)
+			t.Fatalf("%d of %d waiting ReadMessage calls did not return after the close", readers-i, readers)
 		}
 	}
 }
@@ -458,14 +713,14 @@ func TestBackpressure(t *testing.T) {
 	maxSeen := 0
 	start := time.Now()
 	for i := range count {
-		if err := c.Write(ctx, Binary, msg); err != nil {
-			t.Fatalf("Write #%d: %v", i, err)
+		if err := c.WriteMessage(ctx, Binary, msg); err != nil {
+			t.Fatalf("WriteMessage #%d: %v", i, err)
 		}
-		// Write waits until at most highWater is buffered, then adds one
+		// WriteMessage waits until at most highWater is buffered, then adds one
 		// message: more than that means it did not wait.
 		b := c.BufferedAmount()
 		if b > highWater+size {
-			t.Fatalf("BufferedAmount() after Write #%d = %d, above HighWater+%d = %d", i, b, size, highWater+size)
+			t.Fatalf("BufferedAmount() after WriteMessage #%d = %d, above HighWater+%d = %d", i, b, size, highWater+size)
 		}
 		maxSeen = max(maxSeen, b)
 	}
@@ -473,10 +728,10 @@ func TestBackpressure(t *testing.T) {
 	if maxSeen <= highWater {
 		t.Errorf("BufferedAmount() never exceeded HighWater (max %d): the test did not exercise the wait", maxSeen)
 	}
-	if err := c.Write(ctx, Text, []byte("count")); err != nil {
+	if err := c.WriteMessage(ctx, Text, []byte("count")); err != nil {
 		t.Fatal(err)
 	}
-	_, got, err := c.Read(ctx)
+	_, got, err := c.ReadMessage(ctx, nil)
 	if want := strconv.Itoa(count * size); err != nil || string(got) != want {
 		t.Errorf("server read %q bytes (%v), want %s", got, err, want)
 	}
@@ -503,7 +758,7 @@ func TestHooks(t *testing.T) {
 
 	sent := []received{{Text, "one"}, {Binary, "\x00\x01\x02"}, {Text, "three"}}
 	for _, m := range sent {
-		if err := c.Write(ctx, m.typ, []byte(m.data)); err != nil {
+		if err := c.WriteMessage(ctx, m.typ, []byte(m.data)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -517,14 +772,14 @@ func TestHooks(t *testing.T) {
 			t.Fatalf("OnMessage received %d of %d messages", i, len(sent))
 		}
 	}
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	if _, msg, err := c.Read(short); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Read with OnMessage set = %q, %v; want nothing (context.DeadlineExceeded)", msg, err)
-	}
 
-	if err := c.Close(ctx, 4000, "bye"); err != nil {
+	if err := c.Close(4000, "bye"); err != nil {
 		t.Fatal(err)
+	}
+	// The messages went to OnMessage, none to ReadMessage, which reports
+	// the end at once.
+	if _, msg, err := c.ReadMessage(ctx, nil); *asCloseError(t, err) != closedByUs {
+		t.Errorf("ReadMessage with OnMessage set = %q, %v; want the close, %s", msg, err, describe(&closedByUs))
 	}
 	select {
 	case ce := <-closes:
@@ -548,7 +803,7 @@ func TestNoFuncLeak(t *testing.T) {
 		if n := len(c.funcs); n != 4 {
 			t.Fatalf("cycle %d: %d js.Funcs while open, want 4 (open, message, error, close)", i, n)
 		}
-		if err := c.Close(ctx, 1000, ""); err != nil {
+		if err := c.Close(1000, ""); err != nil {
 			t.Fatalf("cycle %d: Close: %v", i, err)
 		}
 		if n := len(c.funcs); n != 0 {
@@ -558,9 +813,9 @@ func TestNoFuncLeak(t *testing.T) {
 
 	// Closed by the server.
 	c := mustDial(t, "/ws/close-after-first", nil)
-	c.Write(ctx, Text, []byte("x"))
+	c.WriteMessage(ctx, Text, []byte("x"))
 	for {
-		if _, _, err := c.Read(ctx); err != nil {
+		if _, _, err := c.ReadMessage(ctx, nil); err != nil {
 			asCloseError(t, err)
 			break
 		}
@@ -569,13 +824,30 @@ func TestNoFuncLeak(t *testing.T) {
 		t.Errorf("%d js.Funcs left after the server closed", n)
 	}
 
+	// Closed at once, and by a read whose context ended.
+	c = mustDial(t, "/ws/echo", nil)
+	c.CloseNow()
+	awaitReleased(t, c)
+	c = mustDial(t, "/ws/echo", nil)
+	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	c.ReadMessage(short, nil)
+	awaitReleased(t, c)
+
+	// Given up while connecting.
+	stalled, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := Dial(stalled, "/ws/stall", nil); err == nil {
+		t.Fatal("Dial to /ws/stall succeeded")
+	}
+
 	// Never opened.
 	c, err := New("/ws/no-such-endpoint", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-c.Closed():
+	case <-c.Done():
 	case <-ctx.Done():
 		t.Fatal("no close event for a refused connection")
 	}
@@ -612,519 +884,53 @@ func TestValues(t *testing.T) {
 	ctx := testContext(t)
 	c := mustDial(t, "/ws/echo", nil)
 	want := point{X: -3, Y: 70000}
-	if err := c.WriteValue(ctx, want); err != nil {
+	if err := conn.WriteValue(ctx, c, want); err != nil {
 		t.Fatal(err)
 	}
 	var got point
-	if err := c.ReadValue(ctx, &got); err != nil || got != want {
+	if err := conn.ReadValue(ctx, c, &got); err != nil || got != want {
 		t.Errorf("ReadValue = %+v, %v; want %+v", got, err, want)
 	}
 
-	if err := c.WriteValue(ctx, unencodable{}); !errors.Is(err, errUnencodable) {
+	if err := conn.WriteValue(ctx, c, unencodable{}); !errors.Is(err, errUnencodable) {
 		t.Errorf("WriteValue of a failing encoder = %v, want its error", err)
 	}
 	// A message that is no point: ReadValue reports the decoder's error.
-	if err := c.Write(ctx, Binary, []byte{1, 2, 3}); err != nil {
+	if err := c.WriteMessage(ctx, Binary, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ReadValue(ctx, &got); err == nil || !strings.Contains(err.Error(), "got 3") {
+	if err := conn.ReadValue(ctx, c, &got); err == nil || !strings.Contains(err.Error(), "got 3") {
 		t.Errorf("ReadValue of 3 bytes = %v, want the decoder's error", err)
 	}
-	// The failed encoding sent nothing, so nothing else is waiting.
+	// The failed encoding sent nothing, so nothing else is waiting. (The
+	// read whose context ends closes the connection.)
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	if _, msg, err := c.Read(short); !errors.Is(err, context.DeadlineExceeded) {
+	if _, msg, err := c.ReadMessage(short, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("unexpected message %q, %v", msg, err)
 	}
 }
 
-func TestCloseErrorText(t *testing.T) {
+// TestSharedNames checks that the names this package shares with the
+// server are duplex/shared/wire's.
+func TestSharedNames(t *testing.T) {
+	if ErrClosed != wire.ErrClosed {
+		t.Error("ErrClosed is not wire.ErrClosed")
+	}
 	for _, tc := range []struct {
-		err  CloseError
-		want []string
+		err  error
+		want StatusCode
 	}{
-		{CloseError{Code: 4001, Reason: "server bye", WasClean: true}, []string{"4001", `"server bye"`}},
-		{CloseError{Code: 1006}, []string{"1006", "not clean"}},
+		{&CloseError{Code: 4001, Reason: "server bye", WasClean: true}, 4001},
+		{&wire.CloseError{Code: StatusAbnormalClosure}, 1006},
+		{errors.New("other"), 0},
+		{nil, 0},
 	} {
-		s := tc.err.Error()
-		for _, w := range tc.want {
-			if !strings.Contains(s, w) {
-				t.Errorf("%s.Error() = %q, want it to contain %q", describe(&tc.err), s, w)
-			}
-		}
-		if tc.err.WasClean && strings.Contains(s, "not clean") {
-			t.Errorf("%s.Error() = %q says not clean", describe(&tc.err), s)
+		if got := CloseStatus(tc.err); got != tc.want {
+			t.Errorf("CloseStatus(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
-}
-
-// The tests of Reconnecting.
-
-// A stateLog records what a Reconnecting reports through its hooks.
-type stateLog struct {
-	t      *testing.T
-	states chan State
-	opens  chan *Conn // the connections OnOpen was called with
-}
-
-// reconnect starts a Reconnecting to url, records its states and
-// connections, and closes it when the test ends.
-func reconnect(t *testing.T, url string, opts ReconnectOptions) (*Reconnecting, *stateLog) {
-	t.Helper()
-	log := &stateLog{t: t, states: make(chan State, 1024), opens: make(chan *Conn, 256)}
-	opts.OnOpen = func(c *Conn) error {
-		log.opens <- c
-		return nil
-	}
-	opts.OnState = func(s State) { log.states <- s }
-	r, err := Reconnect(url, &opts)
-	if err != nil {
-		t.Fatalf("Reconnect(%q): %v", url, err)
-	}
-	t.Cleanup(func() {
-		r.Close()
-		select {
-		case <-r.Done():
-		case <-time.After(10 * time.Second):
-			t.Error("the Reconnecting did not end within 10s of Close")
-		}
-	})
-	return r, log
-}
-
-// next returns the next state reported, or fails the test if none comes.
-func (l *stateLog) next() State {
-	l.t.Helper()
-	select {
-	case s := <-l.states:
-		return s
-	case <-time.After(10 * time.Second):
-		l.t.Fatal("no state reported within 10s")
-		return State{}
-	}
-}
-
-// expect fails the test unless the next state has the phase and the
-// attempt; it returns the state.
-func (l *stateLog) expect(phase Phase, attempt int) State {
-	l.t.Helper()
-	s := l.next()
-	if s.Phase != phase || s.Attempt != attempt {
-		l.t.Fatalf("state %s, want %v, attempt %d", describeState(s), phase, attempt)
-	}
-	return s
-}
-
-// quiet fails the test if a state is reported within d.
-func (l *stateLog) quiet(d time.Duration, why string) {
-	l.t.Helper()
-	select {
-	case s := <-l.states:
-		l.t.Fatalf("%s, yet it reported %s", why, describeState(s))
-	case <-time.After(d):
-	}
-}
-
-func describeState(s State) string {
-	d := s.Phase.String() + ", attempt " + strconv.Itoa(s.Attempt)
-	if s.Phase == PhaseReconnecting {
-		d += ", delay " + s.Delay.String()
-	}
-	if s.Offline {
-		d += ", offline"
-	}
-	if s.Err != nil {
-		d += ", after " + s.Err.Error()
-	}
-	return d
-}
-
-// ceilingJitter makes every wait predictable: the longest allowed.
-func ceilingJitter(ceiling time.Duration) time.Duration { return ceiling }
-
-// waitDone waits for r to end after Close.
-func waitDone(t *testing.T, r *Reconnecting, within time.Duration) {
-	t.Helper()
-	select {
-	case <-r.Done():
-	case <-time.After(within):
-		t.Fatalf("the Reconnecting did not end within %v of Close", within)
-	}
-}
-
-func TestReconnectAfterDrop(t *testing.T) {
-	ctx := testContext(t)
-	const delay = 200 * time.Millisecond // long enough to write while it waits
-	r, log := reconnect(t, "/ws/drop-after?n=3", ReconnectOptions{MinDelay: delay, Jitter: ceilingJitter})
-	log.expect(PhaseConnecting, 0)
-	log.expect(PhaseOpen, 0)
-	first := <-log.opens // OnOpen ran before the state was reported
-	if r.Conn() != first {
-		t.Fatal("Conn() is not the connection OnOpen was given")
-	}
-	for i := range 3 {
-		msg := "before the drop " + strconv.Itoa(i)
-		if err := r.Write(ctx, Text, []byte(msg)); err != nil {
-			t.Fatalf("Write #%d: %v", i, err)
-		}
-		if _, got, err := r.Read(ctx); err != nil || string(got) != msg {
-			t.Fatalf("Read #%d = %q, %v; want %q", i, got, err, msg)
-		}
-	}
-
-	// The server drops the connection after its third echo. A Read that
-	// waits meanwhile gets the next message, from the next connection.
-	read := make(chan string, 1)
-	go func() {
-		_, got, err := r.Read(ctx)
-		if err != nil {
-			read <- "error: " + err.Error()
-			return
-		}
-		read <- string(got)
-	}()
-	s := log.expect(PhaseReconnecting, 1)
-	if ce := asCloseError(t, s.Err); ce.Code != wire.StatusAbnormalClosure || ce.WasClean {
-		t.Errorf("the drop was reported as %s, want 1006, not clean", describe(ce))
-	}
-	if s.Delay != delay {
-		t.Errorf("first redial after %v, want %v", s.Delay, delay)
-	}
-	if err := r.Write(ctx, Text, []byte("lost")); !errors.Is(err, ErrDisconnected) {
-		t.Errorf("Write while reconnecting = %v, want ErrDisconnected", err)
-	}
-	if c := r.Conn(); c != nil {
-		t.Error("Conn() is not nil while reconnecting")
-	}
-
-	log.expect(PhaseConnecting, 1)
-	log.expect(PhaseOpen, 1)
-	second := <-log.opens
-	if second == first || r.Conn() != second {
-		t.Fatal("the connection after the drop is not a new one, or not the current one")
-	}
-	if err := first.CloseError(); err == nil {
-		t.Error("the first connection is not closed")
-	}
-	if err := r.Write(ctx, Text, []byte("after the drop")); err != nil {
-		t.Fatalf("Write after reconnecting: %v", err)
-	}
-	select {
-	case got := <-read:
-		if got != "after the drop" {
-			t.Errorf("the Read that waited across the reconnect got %q", got)
-		}
-	case <-ctx.Done():
-		t.Fatal("the Read that waited across the reconnect did not return")
-	}
-	if n := len(log.opens); n != 0 {
-		t.Errorf("OnOpen called %d more times than there were connections", n)
-	}
-}
-
-func TestReconnectBackoff(t *testing.T) {
-	t.Run("doubles", func(t *testing.T) {
-		// A 404: every dial fails.
-		_, log := reconnect(t, "/ws/no-such-endpoint", ReconnectOptions{
-			MinDelay: 10 * time.Millisecond, MaxDelay: 80 * time.Millisecond, Jitter: ceilingJitter,
-		})
-		log.expect(PhaseConnecting, 0)
-		for i, want := range []time.Duration{10, 20, 40, 80, 80, 80} {
-			want *= time.Millisecond
-			s := log.expect(PhaseReconnecting, i+1)
-			if s.Delay != want {
-				t.Errorf("wait before redial %d = %v, want %v", i+1, s.Delay, want)
-			}
-			if ce := asCloseError(t, s.Err); ce.Code != wire.StatusAbnormalClosure {
-				t.Errorf("failed dial reported as %s", describe(ce))
-			}
-			log.expect(PhaseConnecting, i+1)
-		}
-		if n := len(log.opens); n != 0 {
-			t.Errorf("OnOpen called %d times, but no dial succeeded", n)
-		}
-	})
-
-	t.Run("full jitter", func(t *testing.T) {
-		_, log := reconnect(t, "/ws/no-such-endpoint", ReconnectOptions{
-			MinDelay: 4 * time.Millisecond, MaxDelay: 32 * time.Millisecond,
-		})
-		log.expect(PhaseConnecting, 0)
-		below := 0
-		for i, ceiling := range []time.Duration{4, 8, 16, 32, 32, 32, 32, 32} {
-			ceiling *= time.Millisecond
-			s := log.expect(PhaseReconnecting, i+1)
-			if s.Delay < 0 || s.Delay > ceiling {
-				t.Errorf("wait before redial %d = %v, outside [0, %v]", i+1, s.Delay, ceiling)
-			}
-			if s.Delay < ceiling {
-				below++
-			}
-			log.expect(PhaseConnecting, i+1)
-		}
-		if below == 0 {
-			t.Error("every wait was its ceiling: no jitter")
-		}
-	})
-
-	// Connections that open, then drop: unless they lasted long enough to
-	// count as stable, each drop makes the next wait longer. (The margins
-	// are wide: the page may see the open event late.)
-	for _, tc := range []struct {
-		name     string
-		url      string
-		stable   time.Duration
-		attempts []int
-		delays   []time.Duration
-	}{
-		{"grows across short-lived connections", "/ws/drop-after?ms=30", time.Hour, []int{1, 2, 3, 4}, []time.Duration{5, 10, 20, 40}},
-		{"resets after a stable connection", "/ws/drop-after?ms=150", 20 * time.Millisecond, []int{1, 1, 1, 1}, []time.Duration{5, 5, 5, 5}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, log := reconnect(t, tc.url, ReconnectOptions{
-				MinDelay: 5 * time.Millisecond, MaxDelay: time.Second, StableAfter: tc.stable, Jitter: ceilingJitter,
-			})
-			log.expect(PhaseConnecting, 0)
-			log.expect(PhaseOpen, 0)
-			for i, attempt := range tc.attempts {
-				s := log.expect(PhaseReconnecting, attempt)
-				if want := tc.delays[i] * time.Millisecond; s.Delay != want {
-					t.Errorf("wait before redial %d = %v, want %v", i+1, s.Delay, want)
-				}
-				log.expect(PhaseConnecting, attempt)
-				log.expect(PhaseOpen, attempt)
-			}
-			// OnOpen was called once per connection, each time with a new one.
-			seen := map[*Conn]bool{}
-			for len(log.opens) > 0 {
-				seen[<-log.opens] = true
-			}
-			if want := len(tc.attempts) + 1; len(seen) != want {
-				t.Errorf("OnOpen saw %d connections, want %d", len(seen), want)
-			}
-		})
-	}
-}
-
-func TestReconnectOnOpenError(t *testing.T) {
-	ctx := testContext(t)
-	fail := true
-	var opens []*Conn
-	r, err := Reconnect("/ws/echo", &ReconnectOptions{
-		MinDelay: 5 * time.Millisecond,
-		Jitter:   ceilingJitter,
-		OnOpen: func(c *Conn) error {
-			opens = append(opens, c)
-			if fail {
-				fail = false
-				return errors.New("not this one")
-			}
-			return c.Write(ctx, Text, []byte("first"))
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		r.Close()
-		waitDone(t, r, 10*time.Second)
-	}()
-	if err := r.Write(ctx, Text, []byte("second")); !errors.Is(err, ErrDisconnected) {
-		t.Errorf("Write before the first connection opened = %v, want ErrDisconnected", err)
-	}
-	// What OnOpen wrote went first; the connection it refused was closed.
-	if _, got, err := r.Read(ctx); err != nil || string(got) != "first" {
-		t.Fatalf("Read = %q, %v; want what OnOpen wrote", got, err)
-	}
-	if len(opens) != 2 {
-		t.Fatalf("OnOpen called %d times, want 2", len(opens))
-	}
-	select {
-	case <-opens[0].Closed():
-	case <-ctx.Done():
-		t.Fatal("the connection OnOpen refused was not closed")
-	}
-	if s := r.State(); s.Phase != PhaseOpen || s.Attempt != 1 {
-		t.Errorf("state %s, want open after redial 1", describeState(s))
-	}
-}
-
-func TestReconnectClose(t *testing.T) {
-	t.Run("while open", func(t *testing.T) {
-		ctx := testContext(t)
-		r, log := reconnect(t, "/ws/echo", ReconnectOptions{MinDelay: 5 * time.Millisecond})
-		log.expect(PhaseConnecting, 0)
-		log.expect(PhaseOpen, 0)
-		c := <-log.opens
-		r.Close()
-		waitDone(t, r, 5*time.Second)
-		log.expect(PhaseClosed, 0)
-		if ce := c.CloseError(); ce == nil || ce.Code != wire.StatusNormalClosure || !ce.WasClean {
-			t.Errorf("the connection ended with %s, want a clean 1000", describe(ce))
-		}
-		if n := len(c.funcs); n != 0 {
-			t.Errorf("%d js.Funcs left on the closed connection", n)
-		}
-		log.quiet(300*time.Millisecond, "Close stops it for good")
-		if _, _, err := r.Read(ctx); !errors.Is(err, ErrClosed) {
-			t.Errorf("Read after Close = %v, want ErrClosed", err)
-		}
-		if err := r.Write(ctx, Text, []byte("x")); !errors.Is(err, ErrClosed) {
-			t.Errorf("Write after Close = %v, want ErrClosed", err)
-		}
-		r.Close() // again: nothing happens
-		if s := r.State(); s.Phase != PhaseClosed {
-			t.Errorf("State() = %s after Close", describeState(s))
-		}
-	})
-
-	t.Run("while waiting to redial", func(t *testing.T) {
-		r, log := reconnect(t, "/ws/no-such-endpoint", ReconnectOptions{MinDelay: time.Minute, Jitter: ceilingJitter})
-		log.expect(PhaseConnecting, 0)
-		log.expect(PhaseReconnecting, 1)
-		r.Close()
-		waitDone(t, r, time.Second)
-		log.expect(PhaseClosed, 0)
-		log.quiet(100*time.Millisecond, "Close stops it for good")
-	})
-
-	t.Run("while dialing", func(t *testing.T) {
-		r, log := reconnect(t, "/ws/stall", ReconnectOptions{})
-		log.expect(PhaseConnecting, 0)
-		r.Close()
-		waitDone(t, r, 6*time.Second)
-		log.expect(PhaseClosed, 0)
-	})
-
-	t.Run("a message not yet read", func(t *testing.T) {
-		ctx := testContext(t)
-		r, log := reconnect(t, "/ws/echo", ReconnectOptions{})
-		log.expect(PhaseConnecting, 0)
-		log.expect(PhaseOpen, 0)
-		c := <-log.opens
-		if err := r.Write(ctx, Text, []byte("still here")); err != nil {
-			t.Fatal(err)
-		}
-		// Wait for the echo to arrive before closing.
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			c.mu.Lock()
-			c.takeInbox() // what arrived, into the Go side of the queue
-			n := len(c.queue)
-			c.mu.Unlock()
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the echo did not arrive")
-			}
-		}
-		r.Close()
-		waitDone(t, r, 5*time.Second)
-		if _, got, err := r.Read(ctx); err != nil || string(got) != "still here" {
-			t.Errorf("Read after Close = %q, %v; want the message received before", got, err)
-		}
-		if _, _, err := r.Read(ctx); !errors.Is(err, ErrClosed) {
-			t.Errorf("second Read after Close = %v, want ErrClosed", err)
-		}
-	})
-}
-
-// setOffline makes navigator.onLine false, or gives the browser its own
-// value back and fires the online event, as the browser does when the
-// network returns.
-func setOffline(offline bool) {
-	global := js.Global()
-	nav := global.Get("navigator")
-	if offline {
-		global.Get("Object").Call("defineProperty", nav, "onLine", map[string]any{"configurable": true, "value": false})
-		return
-	}
-	global.Get("Reflect").Call("deleteProperty", nav, "onLine")
-	global.Call("dispatchEvent", global.Get("Event").New("online"))
-}
-
-func TestReconnectOffline(t *testing.T) {
-	ctx := testContext(t)
-	const delay = 10 * time.Millisecond
-	r, log := reconnect(t, "/ws/drop-after?n=1", ReconnectOptions{MinDelay: delay, Jitter: ceilingJitter})
-	t.Cleanup(func() { setOffline(false) })
-	log.expect(PhaseConnecting, 0)
-	log.expect(PhaseOpen, 0)
-
-	// The network goes, and the server drops the connection.
-	setOffline(true)
-	if err := r.Write(ctx, Text, []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.Read(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if s := log.expect(PhaseReconnecting, 1); !s.Offline {
-		t.Fatalf("state %s while the browser is offline, want offline", describeState(s))
-	}
-	log.quiet(300*time.Millisecond, "while offline it waits for the network")
-
-	// The network comes back: it waits its delay, and redials.
-	setOffline(false)
-	if s := log.expect(PhaseReconnecting, 1); s.Offline || s.Delay != delay {
-		t.Errorf("state %s once online, want a wait of %v", describeState(s), delay)
-	}
-	log.expect(PhaseConnecting, 1)
-	log.expect(PhaseOpen, 1)
-
-	// Close ends a wait for the network too. (The connection was short:
-	// this is redial 2.)
-	setOffline(true)
-	if err := r.Write(ctx, Text, []byte("y")); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.Read(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if s := log.expect(PhaseReconnecting, 2); !s.Offline {
-		t.Fatalf("state %s, want offline", describeState(s))
-	}
-	r.Close()
-	waitDone(t, r, time.Second)
-	log.expect(PhaseClosed, 0)
-}
-
-// TestReconnectNoLeak checks that reconnecting, however many times, leaves
-// no goroutine, no js.Func and no connection behind.
-func TestReconnectNoLeak(t *testing.T) {
-	before := runtime.NumGoroutine()
-	r, log := reconnect(t, "/ws/drop-after?ms=5", ReconnectOptions{
-		MinDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond, Jitter: ceilingJitter,
-	})
-	for opens := 0; opens < 10; {
-		if log.next().Phase == PhaseOpen {
-			opens++
-		}
-	}
-	r.mu.Lock()
-	kept := len(r.unread)
-	r.mu.Unlock()
-	if kept > 2 {
-		t.Errorf("%d connections kept for Read, which nobody calls; want at most 2", kept)
-	}
-	r.Close()
-	waitDone(t, r, 5*time.Second)
-	conns := 0
-	for len(log.opens) > 0 {
-		c := <-log.opens
-		conns++
-		if n := len(c.funcs); n != 0 {
-			t.Errorf("connection %d keeps %d js.Funcs", conns, n)
-		}
-	}
-	if conns < 10 {
-		t.Errorf("OnOpen saw %d connections, want at least 10", conns)
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before Reconnect", n, before)
+	if s := (&CloseError{Code: 4001, Reason: "server bye", WasClean: true}).Error(); !strings.Contains(s, "4001") || !strings.Contains(s, `"server bye"`) {
+		t.Errorf("a CloseError reads %q", s)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"syscall/js"
 
-	"duplex/shared/wire"
 	"duplex/wasm/websocket"
 )
 
@@ -63,9 +62,9 @@ func run(url string, n int, mode string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Close(ctx, wire.StatusNormalClosure, "")
+	defer conn.Close(websocket.StatusNormalClosure, "")
 	roundTrip := func() error {
-		if err := conn.Write(ctx, websocket.Text, message); err != nil {
+		if err := conn.WriteMessage(ctx, websocket.Text, message); err != nil {
 			return err
 		}
 		return readEcho(ctx, conn)
@@ -86,7 +85,7 @@ func run(url string, n int, mode string) (float64, error) {
 		}
 	case "pipelined":
 		for range n {
-			if err := conn.Write(ctx, websocket.Text, message); err != nil {
+			if err := conn.WriteMessage(ctx, websocket.Text, message); err != nil {
 				return 0, err
 			}
 		}
@@ -102,7 +101,7 @@ func run(url string, n int, mode string) (float64, error) {
 }
 
 func readEcho(ctx context.Context, conn *websocket.Conn) error {
-	typ, data, err := conn.Read(ctx)
+	typ, data, err := conn.ReadMessage(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -133,7 +132,7 @@ func runHooks(url string, n int) (float64, error) {
 			done <- nil
 			return
 		}
-		if err := conn.Write(ctx, websocket.Text, message); err != nil {
+		if err := conn.WriteMessage(ctx, websocket.Text, message); err != nil {
 			done <- err
 		}
 	}}
@@ -141,8 +140,8 @@ func runHooks(url string, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Close(ctx, wire.StatusNormalClosure, "")
-	if err := conn.Write(ctx, websocket.Text, message); err != nil {
+	defer conn.Close(websocket.StatusNormalClosure, "")
+	if err := conn.WriteMessage(ctx, websocket.Text, message); err != nil {
 		return 0, err
 	}
 	if err := <-done; err != nil {

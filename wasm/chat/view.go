@@ -1,0 +1,232 @@
+//go:build js && wasm
+
+package chat
+
+import (
+	"strconv"
+
+	"duplex/shared/chatclient"
+	"duplex/shared/conn"
+	"duplex/shared/message"
+	"duplex/wasm/dom"
+	"duplex/wasm/websocket"
+)
+
+// This file is the page's side of chatclient.UI: what the client reports,
+// shown in the DOM. The client calls these methods one at a time, with its
+// lock held; each takes the page's.
+
+var _ chatclient.UI = (*page)(nil)
+
+// Status shows where the connection stands on the status line.
+func (p *page) Status(s chatclient.Status) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = s
+	p.setStatus(statusText(s))
+	p.updateControls()
+}
+
+// RoomChanged adds a room that was joined, with a tab and a list of its
+// own, hidden until shown, or updates one.
+func (p *page) RoomChanged(r chatclient.Room) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rv := p.rooms[r.Name]
+	if rv == nil {
+		rv = &roomView{}
+		rv.list = p.lists.Append("ul", "log chat-log", "")
+		rv.list.SetData("room", r.Name)
+		rv.list.SetAttr("aria-live", "polite")
+		rv.list.SetHidden(true)
+		rv.tab = p.tabs.Append("button", "secondary", "#"+r.Name)
+		rv.tab.SetAttr("type", "button")
+		rv.tab.SetData("room", r.Name)
+		p.rooms[r.Name] = rv
+	}
+	rv.room = r
+	if r.Name == p.current {
+		p.render()
+	}
+}
+
+// RoomRemoved takes a room off the page, and shows the one joined last,
+// if any.
+func (p *page) RoomRemoved(name string, _ error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rv := p.rooms[name]
+	if rv == nil {
+		return
+	}
+	rv.list.Remove()
+	rv.tab.Remove()
+	delete(p.rooms, name)
+	if p.current == name {
+		p.show(p.lastTab())
+	}
+}
+
+// lastTab returns the room of the last tab, or "" if there is none.
+func (p *page) lastTab() string {
+	tab := p.tabs.Value().Get("lastElementChild")
+	if tab.IsNull() {
+		return ""
+	}
+	return tab.Get("dataset").Get("room").String()
+}
+
+// Message shows a chat message at the end of its room's list.
+func (p *page) Message(m message.Chat, mine bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rv := p.rooms[m.Room]
+	if rv == nil {
+		return
+	}
+	class := "msg"
+	if mine {
+		class += " mine"
+	}
+	li := rv.list.Append("li", class, "")
+	li.SetData("seq", strconv.FormatUint(m.Seq, 10))
+	li.Append("time", "", clock(m.Time))
+	li.Append("span", "nick", m.Nick)
+	li.Append("span", "text", m.Text)
+	rv.list.ScrollToEnd()
+}
+
+// HistoryReset empties a room's list: its history comes afresh.
+func (p *page) HistoryReset(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rv := p.rooms[name]; rv != nil {
+		rv.list.Clear()
+	}
+}
+
+// NickTaken says which nickname the user got.
+func (p *page) NickTaken(room, asked, given string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notice.SetText("In #" + room + " you are " + given + ": " + asked + " was taken.")
+}
+
+// Error shows an error from the server, or about what it sent.
+func (p *page) Error(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := err.(*message.Error); ok {
+		p.notice.SetText("The server says: " + e.Error())
+		return
+	}
+	p.notice.SetText("A message from the server could not be read: " + err.Error())
+}
+
+// show makes the room the one shown. p.mu must be held.
+func (p *page) show(name string) {
+	if p.rooms[name] == nil {
+		name = ""
+	}
+	p.current = name
+	for n, rv := range p.rooms {
+		shown := n == name
+		rv.list.SetHidden(!shown)
+		rv.tab.SetAttr("aria-pressed", strconv.FormatBool(shown))
+		if shown {
+			rv.list.ScrollToEnd()
+		}
+	}
+	p.render()
+}
+
+// render shows the current room's presence and typing, and enables the
+// controls that can be used. p.mu must be held.
+func (p *page) render() {
+	rv := p.rooms[p.current]
+	p.presence.Clear()
+	p.typing.SetText("")
+	p.updateControls()
+	if rv == nil {
+		return
+	}
+	for _, n := range rv.room.Present {
+		class := ""
+		if n == rv.room.Nick {
+			class = "me"
+		}
+		p.presence.Append("li", class, n)
+	}
+	switch t := rv.room.Typing; len(t) {
+	case 0:
+	case 1:
+		p.typing.SetText(t[0] + " is typing…")
+	case 2:
+		p.typing.SetText(t[0] + " and " + t[1] + " are typing…")
+	default:
+		p.typing.SetText(t[0] + ", " + t[1] + " and " + count(len(t)-2, "other") + " are typing…")
+	}
+}
+
+// updateControls enables the controls that can be used. p.mu must be
+// held.
+func (p *page) updateControls() {
+	rv := p.rooms[p.current]
+	live := p.last.Phase == conn.PhaseOpen
+	p.join.SetDisabled(p.last.Opens == 0 || p.last.Phase == conn.PhaseClosed)
+	p.text.SetDisabled(rv == nil)
+	p.leave.SetDisabled(rv == nil)
+	p.send.SetDisabled(rv == nil || !rv.room.Joined || !live)
+}
+
+func (p *page) setStatus(state, text string) {
+	p.status.SetData("state", state)
+	p.status.SetText(text)
+}
+
+// statusText returns the status line's state and text for s.
+func statusText(s chatclient.Status) (state, text string) {
+	attempt := "attempt " + strconv.Itoa(s.Attempt)
+	switch s.Phase {
+	case conn.PhaseConnecting:
+		if s.Attempt == 0 {
+			return "loading", "Connecting to the chat server…"
+		}
+		return "reconnecting", "Reconnecting (" + attempt + ")…"
+	case conn.PhaseOpen:
+		if s.Opens > 1 {
+			return "live", resumedText(s)
+		}
+		return "live", "Live: connected to the chat server."
+	case conn.PhaseReconnecting:
+		lost := "Connection lost"
+		if s.Opens == 0 {
+			lost = "Could not connect"
+		}
+		// A type assertion, not CloseStatus: errors.As would add 55 KB.
+		if ce, ok := s.Err.(*websocket.CloseError); ok {
+			lost += " (" + strconv.Itoa(int(ce.Code)) + " " + ce.Code.String() + ")"
+		}
+		if s.Offline {
+			return "reconnecting", lost + ". Offline: waiting for the network (" + attempt + ")…"
+		}
+		return "reconnecting", lost + ". Reconnecting (" + attempt + ", in " + dom.Fixed(s.Delay.Seconds(), 1) + " s)…"
+	}
+	return "closed", "Closed. Reload the page to connect again."
+}
+
+// resumedText says that the connection is back, and how much it caught
+// up with.
+func resumedText(s chatclient.Status) string {
+	text := "Live again: reconnected."
+	switch {
+	case s.CatchingUp:
+		text = "Live again: reconnected, catching up…"
+	case s.Rooms > 0:
+		text = "Live again: reconnected, resumed (" + count(s.Missed, "missed message") + ")."
+	}
+	if s.Reloaded {
+		text += " The server had lost track of a room, so its history was loaded afresh."
+	}
+	return text
+}

@@ -1,0 +1,42 @@
+//go:build js && wasm
+
+package websocket_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"duplex/wasm/websocket"
+)
+
+// Example talks to Duplex's echo endpoint. It runs in a page, on a
+// goroutine of its own: Dial, ReadMessage and Close wait, and the
+// browser's event loop must not.
+func Example() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// A relative URL is resolved against the page's: http becomes ws.
+	c, err := websocket.Dial(ctx, "/ws/echo", &websocket.Options{Subprotocols: []string{"echo"}})
+	if err != nil {
+		fmt.Println("dial:", err)
+		return
+	}
+	if err := c.WriteMessage(ctx, websocket.Text, []byte("hello")); err != nil {
+		fmt.Println("write:", err)
+		return
+	}
+	var buf []byte
+	typ, buf, err := c.ReadMessage(ctx, buf)
+	if err != nil {
+		// If ctx ended, ReadMessage closed the connection too.
+		fmt.Println("read:", err)
+		return
+	}
+	fmt.Println(typ, string(buf)) // text hello
+
+	if err := c.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+		fmt.Println("close:", err)
+	}
+}
