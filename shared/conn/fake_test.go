@@ -47,13 +47,6 @@ func (c *fakeConn) deliver(typ wire.MessageType, data string) {
 // drop ends the connection as a network failure does: 1006, not clean.
 func (c *fakeConn) drop() { c.end(&wire.CloseError{Code: wire.StatusAbnormalClosure}) }
 
-// written returns the messages written so far.
-func (c *fakeConn) written() []fakeMessage {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]fakeMessage(nil), c.sent...)
-}
-
 // closedWith returns the close frame Close sent, or nil.
 func (c *fakeConn) closedWith() *wire.CloseError {
 	c.mu.Lock()

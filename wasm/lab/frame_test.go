@@ -179,3 +179,26 @@ func TestMillis(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmasked(t *testing.T) {
+	masked := []byte{0x7f, 0x9f, 0x4d, 0x51, 0x58} // "Hello" under the RFC's key 37 fa 21 3d
+	h := wire.Header{Masked: true, Mask: [4]byte{0x37, 0xfa, 0x21, 0x3d}}
+	if got := string(unmasked(h, masked)); got != "Hello" {
+		t.Errorf("unmasked = %q, want Hello", got)
+	}
+	if masked[0] != 0x7f {
+		t.Error("unmasked changed its input")
+	}
+	if got := string(unmasked(wire.Header{}, []byte("plain"))); got != "plain" {
+		t.Errorf("unmasked of an unmasked frame = %q", got)
+	}
+}
+
+func TestHexString(t *testing.T) {
+	if got := hexString([]byte{0x37, 0xfa, 0x21, 0x3d}); got != "37fa213d" {
+		t.Errorf("hexString = %q, want 37fa213d", got)
+	}
+	if got := hexString(nil); got != "" {
+		t.Errorf("hexString(nil) = %q", got)
+	}
+}

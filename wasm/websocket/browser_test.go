@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +37,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"duplex/frontend"
 	"duplex/frontend/browsertest"
 	"duplex/server/ws"
 )
@@ -59,12 +59,8 @@ func TestBrowser(t *testing.T) {
 // the path of the binary.
 func buildWasmTests(t *testing.T) string {
 	out := filepath.Join(t.TempDir(), "shim_test.wasm")
-	goTool := "go"
-	if root := runtime.GOROOT(); root != "" { // the go that runs this test
-		goTool = filepath.Join(root, "bin", "go")
-	}
 	// The test runs in the package's directory, so "." is ./wasm/websocket.
-	cmd := exec.Command(goTool, "test", "-c", "-o", out, ".")
+	cmd := exec.Command(frontend.GoTool(), "test", "-c", "-o", out, ".")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	start := time.Now()
 	if output, err := cmd.CombinedOutput(); err != nil {
@@ -113,7 +109,7 @@ func testServer(wasmPath string) http.Handler {
 		page.Execute(w, argv)
 	})
 	mux.HandleFunc("GET /wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+		http.ServeFile(w, r, frontend.WasmExecJS())
 	})
 	mux.HandleFunc("GET /shim_test.wasm", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/wasm") // instantiateStreaming insists
