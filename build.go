@@ -50,8 +50,9 @@ func main() {
 	case "serve":
 		// Quick compression: on localhost, seconds of brotli are not worth
 		// the bytes they save. `build` compresses as hard as it can.
+		// The workshop shows each page's source: -source.
 		if err = buildAll(ctx, true); err == nil {
-			err = serve(ctx, args)
+			err = serve(ctx, append([]string{"-source"}, args...))
 		}
 	case "dev":
 		err = dev(ctx, args)
@@ -87,7 +88,7 @@ func buildAll(ctx context.Context, quick bool) error {
 		return err
 	}
 	if err := step("compile the server into "+binary, func() error {
-		return run(ctx, frontend.GoTool(), "build", "-o", binary, "./server")
+		return run(ctx, frontend.GoTool(), "build", "-o", binary, "./server/cmd/duplex")
 	}); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,10 @@ type Options struct {
 	// Quick trades size for speed, for development: brotli at level 5
 	// instead of 11, which takes seconds on the wasm module.
 	Quick bool
+
+	// Apps names the programs under wasm/app to build; nil means all of
+	// them. A demo's tests build only the app its page runs.
+	Apps []string
 
 	// Step, if not nil, is called after each step with its name and
 	// duration, to show progress.
@@ -74,7 +79,7 @@ func Build(ctx context.Context, opts Options) ([]Asset, error) {
 	outputs := map[string][]byte{}
 
 	start := time.Now()
-	if err := buildWasm(ctx, root, outputs); err != nil {
+	if err := buildWasm(ctx, root, opts.Apps, outputs); err != nil {
 		return nil, err
 	}
 	step("compile wasm/app/... to WebAssembly", start)
@@ -98,35 +103,48 @@ func Build(ctx context.Context, opts Options) ([]Asset, error) {
 	return assets, nil
 }
 
-// buildWasm compiles every program under ./wasm/app for GOOS=js
-// GOARCH=wasm, stripped of symbols and file paths, and adds each module to
-// outputs as "<folder>.wasm". One go command builds them all, sharing the
-// packages they have in common.
-func buildWasm(ctx context.Context, root string, outputs map[string][]byte) error {
+// buildWasm compiles the programs under ./wasm/app named by apps (nil for
+// all) for GOOS=js GOARCH=wasm, stripped of symbols and file paths, and
+// adds each module to outputs as "<folder>.wasm". One go command builds
+// them all, sharing the packages they have in common. A site without apps
+// builds none.
+func buildWasm(ctx context.Context, root string, apps []string, outputs map[string][]byte) error {
+	if apps == nil {
+		entries, err := os.ReadDir(filepath.Join(root, "wasm", "app"))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		apps = []string{}
+		for _, e := range entries {
+			if e.IsDir() {
+				apps = append(apps, e.Name())
+			}
+		}
+	}
+	if len(apps) == 0 {
+		return nil
+	}
 	tmp, err := os.MkdirTemp("", "duplex-wasm-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, GoTool(), "build", "-trimpath", "-ldflags=-s -w", "-o", tmp+string(filepath.Separator), "./wasm/app/...")
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", tmp + string(filepath.Separator)}
+	for _, app := range apps {
+		args = append(args, "./wasm/app/"+app)
+	}
+	cmd := exec.CommandContext(ctx, GoTool(), args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("compile wasm/app/...: %w\n%s", err, msg)
+		return fmt.Errorf("compile %s: %w\n%s", strings.Join(args[5:], " "), err, msg)
 	}
-	modules, err := os.ReadDir(tmp)
-	if err != nil {
-		return err
-	}
-	if len(modules) == 0 {
-		return errors.New("compile wasm/app/...: no program found")
-	}
-	for _, m := range modules {
-		data, err := os.ReadFile(filepath.Join(tmp, m.Name()))
+	for _, app := range apps {
+		data, err := os.ReadFile(filepath.Join(tmp, app))
 		if err != nil {
-			return err
+			return fmt.Errorf("compile ./wasm/app/%s: %w", app, err)
 		}
-		outputs[m.Name()+".wasm"] = data
+		outputs[app+".wasm"] = data
 	}
 	return nil
 }

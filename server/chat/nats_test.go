@@ -384,7 +384,7 @@ func TestNATSEndToEnd(t *testing.T) {
 	}
 }
 
-// natsHub serves a chat hub on broker b, as server/web/chat.go does, and
+// natsHub serves a chat hub on broker b, as the chat demo's endpoint (endpoint.go) does, and
 // returns its ws:// URL.
 func natsHub(t testing.TB, b Broker, cfg Config) string {
 	t.Helper()

@@ -43,7 +43,7 @@ func dial(t *testing.T, url string, subprotocols ...string) *ws.Conn {
 }
 
 // labServer serves the lab's endpoints at /trace and /lab, on a listener
-// that records request heads as server/main.go's does.
+// that records request heads, as the lab demo's Listener does.
 func labServer(t *testing.T) string {
 	t.Helper()
 	s := NewServer(nil, nil, 0)

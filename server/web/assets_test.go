@@ -50,7 +50,7 @@ func TestLoadAssets(t *testing.T) {
 			t.Errorf("Path(%q) = %q, want %q", name, got, want)
 		}
 	}
-	var none *Assets // what NewRouter has when the front end is not built
+	var none *Assets // what NewSite has when the front end is not built
 	if got := none.Path("main.js"); got != "" {
 		t.Errorf("Path on nil Assets = %q, want \"\"", got)
 	}
@@ -183,7 +183,10 @@ func TestServeAssets(t *testing.T) {
 // TestServeAssetsThroughRouter checks that the router mounts the assets
 // and that its no-cache default for pages does not reach them.
 func TestServeAssetsThroughRouter(t *testing.T) {
-	h := NewRouter(Config{Assets: testAssets})
+	h, err := NewSite(Config{Assets: testAssets})
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/static/app.1111111111.wasm", nil)
 	req.Header.Set("Accept-Encoding", "gzip, br")
 	rec := httptest.NewRecorder()

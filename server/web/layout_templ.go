@@ -10,38 +10,38 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import "net/url"
 
-// page is what the layout needs to know about a page.
-type page struct {
-	Path   string // URL path, to mark the current page in the navigation
-	Title  string
-	App    string // the page's program under wasm/app, built to App.wasm; "" for none
-	Source []sourceLink
-	Assets *Assets    // nil if the front end is not built
-	Dev    bool       // reload when the server restarts
-	Query  url.Values // the request's query, for a page with a GET form
+// Page is what the layout needs to know about a page.
+type Page struct {
+	Path       string // URL path, to mark the current page in the navigation
+	Title      string
+	App        string // the page's program under wasm/app, built to App.wasm; "" for none
+	Source     []SourceLink
+	Assets     *Assets    // nil if the front end is not built
+	Dev        bool       // reload when the server restarts
+	Query      url.Values // the request's query, for a page with a GET form
+	Nav        []NavLink  // the site's pages
+	ShowSource bool       // the source viewer is on: link to it
 }
 
-// A sourceLink points a reader at the file that implements what a page shows.
-type sourceLink struct {
+// A SourceLink points a reader at the file that implements what a page shows.
+type SourceLink struct {
 	Label string
-	File  string // path from the repository root
+	File  string // path from the module root
 }
 
-// sourcePrefix is where the server shows the files of its own checkout.
-const sourcePrefix = "/source/"
-
-var navigation = []struct{ Path, Label string }{
-	{"/", "Demos"},
-	{"/echo", "Echo"},
-	{"/chat", "Chat"},
-	{"/playground", "Playground"},
-	{"/lab", "Lab"},
+// A NavLink is one entry of the navigation.
+type NavLink struct {
+	Path, Label string
 }
 
-// layout is the frame of every page. Its empty icon link keeps browsers
+// SourcePrefix is where the source viewer, when it is on, shows the files
+// of the checkout the server runs from.
+const SourcePrefix = "/source/"
+
+// Layout is the frame of every page. Its empty icon link keeps browsers
 // from asking for /favicon.ico, which is not served: they log the 404 as an
 // error in the page's console.
-func layout(p page) templ.Component {
+func Layout(p Page) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -157,7 +157,7 @@ func layout(p page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, n := range navigation {
+		for _, n := range p.Nav {
 			if n.Path == p.Path {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
@@ -258,7 +258,7 @@ func layout(p page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if len(p.Source) > 0 {
+		if p.ShowSource && len(p.Source) > 0 {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<footer><span>Source:</span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -269,7 +269,7 @@ func layout(p page) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var12 templ.SafeURL
-				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(sourcePrefix + s.File))
+				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(SourcePrefix + s.File))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/web/layout.templ`, Line: 77, Col: 52}
 				}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 )
 
@@ -15,16 +16,30 @@ type source struct {
 	root string // the repository root; "" if the server is not run from one
 }
 
-// findRepoRoot returns the directory holding duplex's go.mod, searching up
-// from the working directory, or "".
-func findRepoRoot() string {
+// findModuleRoot returns the directory of the module this server was
+// built from, whatever its path, searching up from the working directory;
+// or "" if the server does not run inside its checkout.
+func findModuleRoot() string {
 	dir, err := os.Getwd()
 	if err != nil {
 		return ""
 	}
+	main := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		main = info.Main.Path
+	}
+	return moduleRootFrom(dir, main)
+}
+
+// moduleRootFrom returns the first directory at or above dir whose go.mod
+// declares the module main, or, if main is "" (as in a test binary), holds
+// any go.mod; or "".
+func moduleRootFrom(dir, main string) string {
 	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(data), "module duplex\n") {
-			return dir
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+			if main == "" || modfile(data) == main {
+				return dir
+			}
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -34,10 +49,20 @@ func findRepoRoot() string {
 	}
 }
 
+// modfile returns the module path that a go.mod file declares.
+func modfile(data []byte) string {
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}
+
 var sourceExts = map[string]bool{".go": true, ".templ": true, ".js": true, ".css": true, ".md": true}
 
 func (s source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := path.Clean(strings.TrimPrefix(r.URL.Path, sourcePrefix))
+	name := path.Clean(strings.TrimPrefix(r.URL.Path, SourcePrefix))
 	switch {
 	case s.root == "":
 		http.Error(w, "source files are shown only when the server runs from its checkout", http.StatusNotFound)

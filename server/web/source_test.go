@@ -10,9 +10,9 @@ import (
 )
 
 func TestSource(t *testing.T) {
-	root := findRepoRoot()
+	root := findModuleRoot()
 	if root == "" {
-		t.Fatal("findRepoRoot found no checkout above the test's directory")
+		t.Fatal("findModuleRoot found no checkout above the test's directory")
 	}
 	s := source{root: root}
 	for _, tt := range []struct {
@@ -79,23 +79,37 @@ func TestSourceOutsideACheckout(t *testing.T) {
 		t.Errorf("status %d, body %q; want 404 saying %q", rec.Code, rec.Body.String(), want)
 	}
 
-	// findRepoRoot searches up from the working directory: from a
+	// findModuleRoot searches up from the working directory: from a
 	// directory outside the checkout it finds none.
 	t.Chdir(t.TempDir())
-	if root := findRepoRoot(); root != "" {
-		t.Errorf("findRepoRoot from a temporary directory = %q, want \"\"", root)
+	if root := findModuleRoot(); root != "" {
+		t.Errorf("findModuleRoot from a temporary directory = %q, want \"\"", root)
 	}
 }
 
-// TestSourceThroughRouter follows a page's source link.
-func TestSourceThroughRouter(t *testing.T) {
-	h := NewRouter(Config{Assets: fakeBuild})
-	_, page := get(t, h, "/echo")
-	if !strings.Contains(page, `href="/source/wasm/echo/echo.go"`) {
-		t.Fatal("the echo page does not link to its client's source")
+// TestModuleRoot: the viewer finds the module root from its go.mod,
+// whatever the module's path, as in an app made with build.go new.
+func TestModuleRoot(t *testing.T) {
+	root := t.TempDir()
+	sub := filepath.Join(root, "server", "cmd", "rt")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	res, body := get(t, h, "/source/wasm/echo/echo.go")
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "package echo") {
-		t.Errorf("GET /source/wasm/echo/echo.go: status %d, body starts %.60q", res.StatusCode, body)
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("// An app.\nmodule example.com/acme/rt\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nested := filepath.Join(root, "server", "thirdparty")
+	os.MkdirAll(nested, 0o755)
+	os.WriteFile(filepath.Join(nested, "go.mod"), []byte("module example.com/acme/rt/server/thirdparty\n"), 0o644)
+	for _, tc := range []struct{ dir, main, want string }{
+		{sub, "example.com/acme/rt", root},
+		{sub, "", root},
+		{nested, "example.com/acme/rt", root}, // past a nested module
+		{nested, "", nested},
+		{sub, "duplex", ""}, // built from another module
+	} {
+		if got := moduleRootFrom(tc.dir, tc.main); got != tc.want {
+			t.Errorf("moduleRootFrom(%s, %q) = %q, want %q", tc.dir, tc.main, got, tc.want)
+		}
 	}
 }

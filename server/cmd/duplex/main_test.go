@@ -7,16 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
+	"duplex/server/web"
 	"duplex/server/ws"
-	"duplex/shared/message"
 	"duplex/shared/wire"
 )
 
@@ -26,8 +23,14 @@ func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	conns := &ws.Group{}
+	site, err := web.NewSite(web.Config{Conns: conns, Demos: demos()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), options{}, nil) }()
+	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler), site, conns) }()
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -89,83 +92,24 @@ func TestDisplayAddr(t *testing.T) {
 	}
 }
 
-// With -nats, the chat's rooms are streams on the NATS server.
-func TestChatThroughNATS(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+// TestHealthzDuringShutdown: /healthz says ok while the server serves, and
+// 503 as soon as shutdown begins, while connections are still draining.
+func TestHealthzDuringShutdown(t *testing.T) {
+	site, err := web.NewSite(web.Config{Demos: demos()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
+	defer site.Close()
+	get := func() int {
+		rec := httptest.NewRecorder()
+		site.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		return rec.Code
 	}
-
-	log := slog.New(slog.DiscardHandler)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	hub, closeChat, err := newChat(ctx, ns.ClientURL(), log)
-	if err != nil {
-		t.Fatal(err)
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("/healthz while serving: %d", code)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	site.Shutdown()
+	if code := get(); code != http.StatusServiceUnavailable {
+		t.Fatalf("/healthz during shutdown: %d, want 503", code)
 	}
-	serving, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- run(serving, ln, log, options{}, hub) }()
-
-	conn, err := ws.Dial(ctx, "ws://"+ln.Addr().String()+"/ws/chat", &ws.DialOptions{Subprotocols: []string{message.Subprotocol}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	for _, m := range []message.Message{&message.Join{Room: "lobby", Nick: "ann"}, &message.Send{Room: "lobby", Text: "hello"}} {
-		if err := conn.WriteMessage(ctx, ws.Binary, message.Append(nil, m)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for {
-		_, b, err := conn.ReadMessage(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := message.Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c, ok := m.(*message.Chat); ok {
-			if c.Seq != 1 || c.Text != "hello" {
-				t.Errorf("got %+v, want hello as message 1", c)
-			}
-			break
-		}
-	}
-
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err := js.Stream(ctx, "CHAT_lobby"); err != nil || st.CachedInfo().State.Msgs != 1 {
-		t.Errorf("the room's stream on the NATS server: %v", err)
-	}
-
-	stop()
-	go func() { // answer the server's close
-		for {
-			if _, _, err := conn.ReadMessage(ctx, nil); err != nil {
-				return
-			}
-		}
-	}()
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	closeChat()
 }

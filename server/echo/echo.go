@@ -1,4 +1,7 @@
-package web
+// Package echo is the echo demo: a page that sends text or binary messages
+// and shows them come back, and its endpoint, /ws/echo, which sends every
+// message back unchanged.
+package echo
 
 import (
 	"bytes"
@@ -10,17 +13,25 @@ import (
 	"duplex/server/ws"
 )
 
-// EchoReadLimit is the largest message the echo endpoint accepts.
-const EchoReadLimit = 16 << 20
+// ReadLimit is the largest message the echo endpoint accepts.
+const ReadLimit = 16 << 20
 
-// echo serves /ws/echo: every message comes back unchanged, with its type.
-type echo struct {
+// Path is the echo endpoint.
+const Path = "/ws/echo"
+
+// Subprotocol is the one the endpoint offers: it lets the playground show
+// a negotiation.
+const Subprotocol = "echo"
+
+// Handler serves the echo endpoint: every message comes back unchanged,
+// with its type.
+type Handler struct {
 	upgrader *ws.Upgrader
 	log      *slog.Logger
 	buffers  sync.Pool // *bytes.Buffer, held only while a message is echoed
 }
 
-func (e *echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (e *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := e.upgrader.Upgrade(w, r)
 	if err != nil {
 		e.log.Debug("echo: upgrade refused", "remote", r.RemoteAddr, "err", err)
@@ -35,7 +46,7 @@ func (e *echo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve echoes messages until the connection ends. Shutdown closes it
 // through the Upgrader's Group.
-func (e *echo) serve(c *ws.Conn) {
+func (e *Handler) serve(c *ws.Conn) {
 	defer c.CloseNow()
 	ctx := context.Background()
 	for {

@@ -1,6 +1,6 @@
 //go:build !js
 
-package web
+package echo_test
 
 // Measurements, in headless Chromium, as benchmarks: plain `go test` does
 // not run them. They log their figures and report them as metrics, and
@@ -35,7 +35,9 @@ import (
 
 	"duplex/frontend"
 	"duplex/frontend/browsertest"
-	"duplex/server/ws"
+	"duplex/server/echo"
+	"duplex/server/web"
+	"duplex/server/web/webtest"
 )
 
 // loadMarks runs in every document before the page's own scripts, and
@@ -97,13 +99,13 @@ func addScript(script string) chromedp.Action[chromedp.Void] {
 // returns the milestones.
 func loadEcho(tab *browsertest.Tab, url string) loadTimes {
 	tab.Do(chromedp.Navigate(url))
-	waitLive(tab)
+	webtest.WaitLive(tab)
 	return browsertest.Eval[loadTimes](tab, readMarks)
 }
 
 func BenchmarkTimeToConnected(b *testing.B) {
 	const runs = 5
-	url := liveSite(b) + "/echo"
+	url := site.Get(b).URL + "/echo"
 	br := browsertest.Start(b)
 	br.Do(addScript(loadMarks))
 	var cold, warm []loadTimes
@@ -274,7 +276,12 @@ func BenchmarkShimVsJS(b *testing.B) {
 	wasmPath := buildShimBench(b)
 
 	mux := http.NewServeMux()
-	mux.Handle("/", NewRouter(Config{Assets: fstest.MapFS{}, Conns: &ws.Group{}})) // for /ws/echo
+	echoSite, err := web.NewSite(web.Config{Assets: fstest.MapFS{}, Demos: []web.Demo{echo.Demo()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer echoSite.Close()
+	mux.Handle("/", echoSite) // for /ws/echo
 	mux.HandleFunc("GET /bench/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		benchPage.Execute(w, map[string]any{"Warmup": benchWarmup, "Message": benchMessage})

@@ -1,34 +1,43 @@
 //go:build !js
 
-package web
+package main
 
 import (
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"duplex/server/internal/wsbench"
-	"duplex/server/lab"
+	"duplex/server/web"
 	"duplex/server/ws"
 )
 
 // This file measures the echo endpoint as the server runs it: through the
-// production router, on the listener that records request heads for the
-// protocol lab, as server/main.go serves it. The reference servers of
+// site with every demo, on the listener the demos wrap (the protocol lab
+// records request heads), as main serves it. The reference servers of
 // package ws's own benchmarks run alongside, to show what the router and
 // the listener add. The harnesses are in duplex/server/internal/wsbench.
 //
-//	go test ./server/web -run '^$' -bench 'EchoRoundTrip' -benchmem
-//	go test ./server/web -run '^$' -bench IdleConnMemory -benchtime=1x
+//	go test ./server/cmd/duplex -run '^$' -bench 'EchoRoundTrip' -benchmem
+//	go test ./server/cmd/duplex -run '^$' -bench IdleConnMemory -benchtime=1x
 
-// serveProduction serves h as server/main.go does: on a listener whose
-// connections record their request heads for the protocol lab.
-func serveProduction(tb testing.TB, h http.Handler) string {
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener = lab.RecordHeads(srv.Listener)
+// productionSite returns the site as main serves it, with every demo.
+func productionSite(tb testing.TB, conns *ws.Group) *web.Site {
+	site, err := web.NewSite(web.Config{Log: slog.New(slog.DiscardHandler), Conns: conns, Demos: demos()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(site.Close)
+	return site
+}
+
+// serveProduction serves site as main does: on the listener its demos
+// wrap, whose connections record their request heads for the lab.
+func serveProduction(tb testing.TB, site *web.Site) string {
+	srv := httptest.NewUnstartedServer(site)
+	srv.Listener = site.Listener(srv.Listener)
 	srv.Start()
 	tb.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
@@ -39,14 +48,14 @@ var (
 	// duplexProduction serves /ws/echo through the production router and
 	// listener.
 	duplexProduction = wsbench.EchoServer{Name: "duplex", Start: func(tb testing.TB) (string, string) {
-		return serveProduction(tb, NewRouter(Config{Log: slog.New(slog.DiscardHandler)})), "/ws/echo"
+		return serveProduction(tb, productionSite(tb, nil)), "/ws/echo"
 	}}
 
 	// duplexWithoutLab serves /ws/echo through the production router on a
 	// plain listener: what the protocol lab's recording of request heads
 	// costs the other endpoints is the difference with duplexProduction.
 	duplexWithoutLab = wsbench.EchoServer{Name: "duplex-nolab", Start: func(tb testing.TB) (string, string) {
-		return wsbench.Serve(tb, NewRouter(Config{Log: slog.New(slog.DiscardHandler)})), "/ws/echo"
+		return wsbench.Serve(tb, productionSite(tb, nil)), "/ws/echo"
 	}}
 )
 
@@ -61,7 +70,7 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 // counted for as long as it is in the router's Group of connections.
 var duplexIdleProduction = wsbench.IdleServer{Name: "duplex", Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
 	conns := &ws.Group{}
-	router := NewRouter(Config{Log: slog.New(slog.DiscardHandler), Conns: conns})
+	site := productionSite(tb, conns)
 	done := make(chan struct{})
 	tb.Cleanup(func() { close(done) })
 	go func() {
@@ -74,7 +83,7 @@ var duplexIdleProduction = wsbench.IdleServer{Name: "duplex", Start: func(tb tes
 			}
 		}
 	}()
-	return serveProduction(tb, router), "/ws/echo"
+	return serveProduction(tb, site), "/ws/echo"
 }}
 
 // BenchmarkIdleConnMemory measures the server-side memory of 10,000 idle

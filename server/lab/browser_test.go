@@ -1,6 +1,6 @@
 //go:build !js
 
-package web
+package lab_test
 
 // The protocol lab in headless Chromium: the page opens its trace channel
 // and a lab connection, and the tests check what it shows of them against
@@ -11,6 +11,7 @@ package web
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,6 +20,9 @@ import (
 	"time"
 
 	"duplex/frontend/browsertest"
+	"duplex/server/lab"
+	"duplex/server/web"
+	"duplex/server/web/webtest"
 	"duplex/shared/handshake"
 	labproto "duplex/shared/lab"
 )
@@ -85,17 +89,26 @@ func setField(tab *browsertest.Tab, id, value string) {
 		if (el.type === "checkbox") el.checked = v === "true"; else el.value = v;
 		el.dispatchEvent(new Event("input", {bubbles: true}));
 		return true;
-	})(document.getElementById(`+jsString(id)+`), `+jsString(value)+`)`)
+	})(document.getElementById(`+webtest.JSString(id)+`), `+webtest.JSString(value)+`)`)
 }
 
 // click clicks the element with the id, as a reader would.
 func click(tab *browsertest.Tab, id string) {
-	browsertest.Eval[bool](tab, `document.getElementById(`+jsString(id)+`).click(), true`)
+	browsertest.Eval[bool](tab, `document.getElementById(`+webtest.JSString(id)+`).click(), true`)
 }
 
 // messagesIn returns the messages the page's WebSocket delivered, as the
 // page lists them.
-func messagesIn(tab *browsertest.Tab) []string { return texts(tab, "#lab-messages li.in") }
+// site serves the lab alone, built once for the package's tests.
+var site = webtest.Lazy{Demos: func() []web.Demo { return []web.Demo{lab.Demo()} }}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	site.Close()
+	os.Exit(code)
+}
+
+func messagesIn(tab *browsertest.Tab) []string { return webtest.Texts(tab, "#lab-messages li.in") }
 
 // bytesOf reads hex written with spaces, as the page writes it.
 func bytesOf(t *testing.T, spaced string) []byte {
@@ -108,8 +121,8 @@ func bytesOf(t *testing.T, spaced string) []byte {
 }
 
 func TestLabPageInBrowser(t *testing.T) {
-	b := openPage(t, "/lab")
-	waitLive(b.Tab)
+	b := site.OpenPage(t, "/lab")
+	webtest.WaitLive(b.Tab)
 	tab := b.Tab
 	connectLab(tab)
 	checkLabHandshake(t, tab)
@@ -126,8 +139,8 @@ func TestLabPageInBrowser(t *testing.T) {
 // accept value in the response.
 func checkLabHandshake(t *testing.T, tab *browsertest.Tab) {
 	t.Helper()
-	request, response := text(tab, "#lab-request"), text(tab, "#lab-response")
-	key, digest, accept := text(tab, "#lab-key"), text(tab, "#lab-sha1"), text(tab, "#lab-accept")
+	request, response := webtest.Text(tab, "#lab-request"), webtest.Text(tab, "#lab-response")
+	key, digest, accept := webtest.Text(tab, "#lab-key"), webtest.Text(tab, "#lab-sha1"), webtest.Text(tab, "#lab-accept")
 	if !strings.HasPrefix(request, "GET /ws/lab?session=") || !strings.HasSuffix(request, "\r\n\r\n") {
 		t.Errorf("the request reads %q, want GET /ws/lab?session=… up to its empty line", request)
 	}
@@ -137,7 +150,7 @@ func checkLabHandshake(t *testing.T, tab *browsertest.Tab) {
 	if browsertest.Eval[bool](tab, `!document.querySelector("#lab-rebuilt").hidden`) {
 		t.Error("the request is marked as rebuilt: the listener's raw bytes did not reach the lab")
 	}
-	if got := text(tab, "#lab-key-guid"); got != key+handshake.KeyGUID {
+	if got := webtest.Text(tab, "#lab-key-guid"); got != key+handshake.KeyGUID {
 		t.Errorf("key + GUID reads %q", got)
 	}
 	sum := sha1.Sum([]byte(key + handshake.KeyGUID))
@@ -170,7 +183,7 @@ func checkLabEcho(t *testing.T, tab *browsertest.Tab) {
 	tab.WaitFor("the frame's detail", `document.querySelector("#lab-detail-summary").textContent.startsWith("#`+hello.Seq+`, browser to server")`)
 
 	// Unmask the bytes as shown with the key as shown: RFC 6455 §5.3.
-	key, masked := bytesOf(t, text(tab, "#lab-detail-key")), bytesOf(t, text(tab, "#lab-detail-wire-hex"))
+	key, masked := bytesOf(t, webtest.Text(tab, "#lab-detail-key")), bytesOf(t, webtest.Text(tab, "#lab-detail-wire-hex"))
 	if len(key) != 4 || len(masked) != 5 {
 		t.Fatalf("the detail shows key % x and payload % x, want 4 and 5 bytes", key, masked)
 	}
@@ -181,10 +194,10 @@ func checkLabEcho(t *testing.T, tab *browsertest.Tab) {
 	if string(plain) != "hello" {
 		t.Errorf("% x unmasked with % x is %q, want \"hello\"", masked, key, plain)
 	}
-	if got := text(tab, "#lab-detail-plain-text"); got != "hello" {
+	if got := webtest.Text(tab, "#lab-detail-plain-text"); got != "hello" {
 		t.Errorf("the unmasked payload reads %q", got)
 	}
-	if got := text(tab, "#lab-detail-length"); got != "5 bytes, 7-bit encoding" {
+	if got := webtest.Text(tab, "#lab-detail-length"); got != "5 bytes, 7-bit encoding" {
 		t.Errorf("the length reads %q", got)
 	}
 	// The diagram's bits: FIN, opcode 1, MASK, length 5, and the key.
@@ -260,7 +273,7 @@ func checkLabClose(t *testing.T, tab *browsertest.Tab) {
 		"#lab-close-reason": `"bye"`,
 		"#lab-close-clean":  "true",
 	} {
-		if got := text(tab, sel); got != want {
+		if got := webtest.Text(tab, sel); got != want {
 			t.Errorf("%s reads %q, want %q", sel, got, want)
 		}
 	}
@@ -290,14 +303,14 @@ func checkLabCompose(t *testing.T, tab *browsertest.Tab) {
 	if 'H'^0x37 != 0x7f || 'i'^0xfa != 0x93 {
 		t.Fatal("the test's arithmetic is wrong")
 	}
-	if got, want := text(tab, "#lab-compose-bytes"), "81 82 37 fa 21 3d 7f 93"; got != want {
+	if got, want := webtest.Text(tab, "#lab-compose-bytes"), "81 82 37 fa 21 3d 7f 93"; got != want {
 		t.Errorf("the composed frame reads %q, want %q", got, want)
 	}
 	setField(tab, "lab-compose-mask", "false")
-	if got, want := text(tab, "#lab-compose-bytes"), "81 02 48 69"; got != want {
+	if got, want := webtest.Text(tab, "#lab-compose-bytes"), "81 02 48 69"; got != want {
 		t.Errorf("unmasked, the composed frame reads %q, want %q", got, want)
 	}
-	if got := text(tab, "#lab-compose-verdict"); !strings.Contains(got, "1002: client frame is not masked") {
+	if got := webtest.Text(tab, "#lab-compose-verdict"); !strings.Contains(got, "1002: client frame is not masked") {
 		t.Errorf("the verdict on an unmasked frame reads %q", got)
 	}
 }
@@ -318,18 +331,18 @@ func bitsOf(b []byte) string {
 // to the console, as an error that names the lab connection; no other
 // error may appear.
 func TestLabViolationsInBrowser(t *testing.T) {
-	b := openPage(t, "/lab")
-	waitLive(b.Tab)
+	b := site.OpenPage(t, "/lab")
+	webtest.WaitLive(b.Tab)
 	tab := b.Tab
 	for _, rule := range labproto.Rules {
 		connectLab(tab)
-		notes := len(texts(tab, "#lab-frames li.note"))
+		notes := len(webtest.Texts(tab, "#lab-frames li.note"))
 		setField(tab, "lab-rule", strconv.Itoa(int(rule)))
 		click(tab, "lab-violate")
 		tab.WaitFor("the close event", `document.querySelector("#lab-close-code").dataset.code`)
 		tab.WaitFor("the server's note on the end", `[...document.querySelectorAll("#lab-frames li.note")].slice(`+strconv.Itoa(notes)+`).some(li => li.textContent.startsWith("The lab connection ended"))`)
 
-		code, clean := text(tab, "#lab-close-code"), text(tab, "#lab-close-clean")
+		code, clean := webtest.Text(tab, "#lab-close-code"), webtest.Text(tab, "#lab-close-clean")
 		if code != "1006 (abnormal closure)" || clean != "false" {
 			t.Errorf("%s: the close event reads code %q, wasClean %s; want 1006, not clean: the browser fails the connection (RFC 6455 §7.1.7)", rule, code, clean)
 		}
@@ -341,7 +354,7 @@ func TestLabViolationsInBrowser(t *testing.T) {
 			}
 		}
 		var ended string
-		for _, n := range texts(tab, "#lab-frames li.note")[notes:] {
+		for _, n := range webtest.Texts(tab, "#lab-frames li.note")[notes:] {
 			if strings.HasPrefix(n, "The lab connection ended") {
 				ended = n
 			}

@@ -1,14 +1,14 @@
 //go:build !js
 
-package web
+package chat_test
 
 // The chat page in headless Chromium: two people, each in a tab of their
 // own browser context (a profile of its own, as a second browser would
-// be), talk in a room, and one of them loses the network for a while. See
-// browser_test.go for the site the tests share.
+// be), talk in a room, and one of them loses the network for a while.
 
 import (
 	"encoding/json"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,7 +22,19 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"duplex/frontend/browsertest"
+	"duplex/server/chat"
+	"duplex/server/web"
+	"duplex/server/web/webtest"
 )
+
+// site serves the chat demo alone, built once for the package's tests.
+var site = webtest.Lazy{Demos: func() []web.Demo { return []web.Demo{chat.Demo()} }}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	site.Close()
+	os.Exit(code)
+}
 
 var regexpClock = regexp.MustCompile(`^\d\d:\d\d$`)
 
@@ -47,8 +59,8 @@ func chatTabs(t *testing.T) (first, second *browsertest.Tab) {
 // joinChat opens the chat in tab and joins room as nick.
 func joinChat(t *testing.T, tab *browsertest.Tab, room, nick string) {
 	t.Helper()
-	tab.Do(chromedp.Navigate(liveSite(t) + "/chat"))
-	waitLive(tab)
+	tab.Do(chromedp.Navigate(site.Get(t).URL + "/chat"))
+	webtest.WaitLive(tab)
 	tab.WaitFor("the Join button to be enabled", `!document.querySelector("#chat-join").disabled`)
 	if got := browsertest.Eval[string](tab, `document.querySelector("#chat-nick").value`); got == "" {
 		t.Error("the nickname field has no suggestion")
@@ -61,12 +73,6 @@ func joinChat(t *testing.T, tab *browsertest.Tab, room, nick string) {
 	tab.WaitFor(nick+" to have joined "+room, `!document.querySelector("#chat-send").disabled`)
 }
 
-// jsString returns s as a JavaScript string literal.
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
 // sendChat sends text from tab, as if pasted into the box and sent: the
 // box gets no input event, so no typing notification goes out.
 func sendChat(tab *browsertest.Tab, text string) {
@@ -75,19 +81,19 @@ func sendChat(tab *browsertest.Tab, text string) {
 		document.querySelector("#chat-text").value = text;
 		document.querySelector("#chat-send").click();
 		return true;
-	})(`+jsString(text)+`)`)
+	})(`+webtest.JSString(text)+`)`)
 }
 
 // chatLines returns the messages tab shows in room, as "nick: text".
 func chatLines(tab *browsertest.Tab, room string) []string {
-	return browsertest.Eval[[]string](tab, `[...document.querySelectorAll('#chat-messages ul[data-room=`+jsString(room)+`] li.msg')]
+	return browsertest.Eval[[]string](tab, `[...document.querySelectorAll('#chat-messages ul[data-room=`+webtest.JSString(room)+`] li.msg')]
 		.map(li => li.querySelector(".nick").textContent + ": " + li.querySelector(".text").textContent)`)
 }
 
 // waitLines waits until tab shows exactly want in room.
 func waitLines(t *testing.T, tab *browsertest.Tab, room string, want []string) {
 	t.Helper()
-	tab.WaitFor(strconv.Itoa(len(want))+" messages", `[...document.querySelectorAll('#chat-messages ul[data-room=`+jsString(room)+`] li.msg')].length >= `+strconv.Itoa(len(want)))
+	tab.WaitFor(strconv.Itoa(len(want))+" messages", `[...document.querySelectorAll('#chat-messages ul[data-room=`+webtest.JSString(room)+`] li.msg')].length >= `+strconv.Itoa(len(want)))
 	if got := chatLines(tab, room); !slices.Equal(got, want) {
 		t.Fatalf("the messages read\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 	}
@@ -97,7 +103,7 @@ func waitLines(t *testing.T, tab *browsertest.Tab, room string, want []string) {
 // exactly the nicknames, in order.
 func presenceIs(nicks ...string) string {
 	want, _ := json.Marshal(nicks)
-	return `JSON.stringify([...document.querySelectorAll("#chat-presence li")].map(li => li.textContent)) === ` + jsString(string(want))
+	return `JSON.stringify([...document.querySelectorAll("#chat-presence li")].map(li => li.textContent)) === ` + webtest.JSString(string(want))
 }
 
 func TestChatPageInBrowser(t *testing.T) {
@@ -109,14 +115,14 @@ func TestChatPageInBrowser(t *testing.T) {
 	// Each sees the other in the room, and themselves marked.
 	ann.WaitFor("ann to see bob", presenceIs("ann", "bob"))
 	bob.WaitFor("bob to see ann", presenceIs("ann", "bob"))
-	if got := text(ann, "#chat-presence li.me"); got != "ann" {
+	if got := webtest.Text(ann, "#chat-presence li.me"); got != "ann" {
 		t.Errorf("ann's page marks %q as her", got)
 	}
 
 	// Typing shows on the other side, and stops with the message.
 	bob.Do(chromedp.SendKeys(chromedp.ID("chat-text"), "hello, ann")) // key by key: input events
 	ann.WaitFor("bob's typing to show", `document.querySelector("#chat-typing").textContent === "bob is typing…"`)
-	if got := text(bob, "#chat-typing"); got != "" {
+	if got := webtest.Text(bob, "#chat-typing"); got != "" {
 		t.Errorf("bob's own page shows %q", got)
 	}
 	bob.Do(chromedp.Click(chromedp.ID("chat-send")))
@@ -135,7 +141,7 @@ func TestChatPageInBrowser(t *testing.T) {
 	waitLines(t, ann, room, want)
 	waitLines(t, bob, room, want)
 	bob.WaitFor("ann's typing to stop", `document.querySelector("#chat-typing").textContent === ""`)
-	if got := texts(ann, `#chat-messages li.msg.mine .text`); !slices.Equal(got, []string{"hi bob"}) {
+	if got := webtest.Texts(ann, `#chat-messages li.msg.mine .text`); !slices.Equal(got, []string{"hi bob"}) {
 		t.Errorf("ann's page marks %q as hers", got)
 	}
 	if got := browsertest.Eval[string](ann, `document.querySelector("#chat-messages li.msg time").textContent`); !regexpClock.MatchString(got) {
@@ -171,7 +177,7 @@ func TestChatPageInBrowser(t *testing.T) {
 	// disconnected).
 	sendChat(bob, "   ")
 	bob.WaitFor("the error", `document.querySelector("#chat-error").textContent !== ""`)
-	if got := text(bob, "#chat-error"); got != "bad message: text is blank" {
+	if got := webtest.Text(bob, "#chat-error"); got != "bad message: text is blank" {
 		t.Errorf("#chat-error reads %q", got)
 	}
 	browsertest.Eval[bool](bob, `(() => {
@@ -210,7 +216,7 @@ func TestChatResumeInBrowser(t *testing.T) {
 	room := freshName("resume-test")
 	owner := freshName("bob") // a name for bob's connections, new each run
 	if _, err := chromedp.Call(bob.Context(), network.SetCookie, network.SetCookieParams{
-		Name: tabCookie, Value: owner, URL: liveSite(t),
+		Name: webtest.TabCookie, Value: owner, URL: site.Get(t).URL,
 	}); err != nil {
 		t.Fatalf("setting bob's cookie: %v", err)
 	}
@@ -235,7 +241,7 @@ func TestChatResumeInBrowser(t *testing.T) {
 
 	// Bob's network goes.
 	setOffline(t, bob, true)
-	if n := site.dropConns(owner); n == 0 {
+	if n := site.Get(t).DropConns(owner); n == 0 {
 		t.Fatal("no connection of bob's to drop")
 	}
 	bob.WaitFor("bob's page to notice", `document.querySelector("#status").dataset.state === "reconnecting" &&

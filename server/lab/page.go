@@ -1,4 +1,4 @@
-package web
+package lab
 
 import (
 	"encoding/hex"
@@ -7,11 +7,11 @@ import (
 	"strings"
 
 	"duplex/shared/handshake"
-	labproto "duplex/shared/lab" // the name lab is server/lab's in this package
+	"duplex/shared/lab"
 	"duplex/shared/wire"
 )
 
-// This file holds what the protocol lab's page (lab.templ) computes on the
+// This file holds what the protocol lab's page (page.templ) computes on the
 // server: the draft-76 handshake of its History panel, and the compose
 // box's first frame, shown before the wasm app takes the box over.
 
@@ -144,8 +144,8 @@ type ruleOption struct {
 
 // ruleOptions lists the rules the lab's server can break, in its order.
 func ruleOptions() []ruleOption {
-	opts := make([]ruleOption, len(labproto.Rules))
-	for i, r := range labproto.Rules {
+	opts := make([]ruleOption, len(lab.Rules))
+	for i, r := range lab.Rules {
 		opts[i] = ruleOption{Value: strconv.Itoa(int(r)), Label: r.String()}
 	}
 	return opts

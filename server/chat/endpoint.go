@@ -1,21 +1,23 @@
-package web
+package chat
 
 import (
 	"log/slog"
 	"net/http"
 
-	"duplex/server/chat"
 	"duplex/server/ws"
 )
 
-// chatEndpoint serves /ws/chat: each connection is a chat client of hub.
-type chatEndpoint struct {
-	hub      *chat.Hub
+// Path is the chat's WebSocket endpoint.
+const Path = "/ws/chat"
+
+// endpoint serves /ws/chat: each connection is a client of hub.
+type endpoint struct {
+	hub      *Hub
 	upgrader *ws.Upgrader
 	log      *slog.Logger
 }
 
-func (e *chatEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := e.upgrader.Upgrade(w, r)
 	if err != nil {
 		e.log.Debug("chat: upgrade refused", "remote", r.RemoteAddr, "err", err)

@@ -1,6 +1,7 @@
-package web
+package main
 
 import (
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,21 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"duplex/server/web"
 )
+
+// site returns the site as main serves it, with every demo, the assets in
+// fsys and the source viewer on, as in the workshop.
+func site(t *testing.T, fsys fstest.MapFS) *web.Site {
+	t.Helper()
+	s, err := web.NewSite(web.Config{Assets: fsys, Demos: demos(), Source: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
 
 // get serves a GET of path from h and returns the response and its body.
 func get(t *testing.T, h http.Handler, path string) (*http.Response, string) {
@@ -33,8 +48,12 @@ var fakeBuild = fstest.MapFS{
 }
 
 func TestPagesWhenNotBuilt(t *testing.T) {
-	h := NewRouter(Config{Assets: fstest.MapFS{}})
-	for _, path := range []string{"/", "/echo", "/chat", "/playground", "/lab"} {
+	h := site(t, fstest.MapFS{})
+	paths := []string{"/"}
+	for _, d := range demos() {
+		paths = append(paths, d.Path)
+	}
+	for _, path := range paths {
 		res, body := get(t, h, path)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: status %d, want 200: the page still explains itself", path, res.StatusCode)
@@ -61,7 +80,7 @@ func TestPagesWhenNotBuilt(t *testing.T) {
 // will use is there already, disabled until the app enables it, so that
 // nothing moves when the app starts.
 func TestPagesServerRendered(t *testing.T) {
-	h := NewRouter(Config{Assets: fakeBuild})
+	h := site(t, fakeBuild)
 	for _, tt := range []struct {
 		name, path, app string
 		controls        map[string]string // id → what its opening tag must contain
@@ -196,7 +215,7 @@ func openingTag(html, id string) string {
 // TestChatPageLinks checks that the chat page is in the navigation and
 // among the demos, and links to the code behind it.
 func TestChatPageLinks(t *testing.T) {
-	h := NewRouter(Config{Assets: fakeBuild})
+	h := site(t, fakeBuild)
 	_, body := get(t, h, "/chat")
 	for _, want := range []string{
 		`<title>Chat · Duplex</title>`,
@@ -221,7 +240,7 @@ func TestChatPageLinks(t *testing.T) {
 // the History panel's draft-76 handshake, worked out on the server for the
 // draft's example or for keys from its form.
 func TestLabPageServerRendered(t *testing.T) {
-	h := NewRouter(Config{Assets: fakeBuild})
+	h := site(t, fakeBuild)
 	_, body := get(t, h, "/lab")
 	for _, want := range []string{
 		`<a href="/lab" aria-current="page">Lab</a>`,
@@ -270,6 +289,34 @@ func TestLabPageServerRendered(t *testing.T) {
 		}
 		if strings.Contains(body, `id="lab-draft76-response"`) {
 			t.Errorf("GET /lab?%s shows a response despite the error", query)
+		}
+	}
+}
+
+// The draft-76 endpoint exists only with -hixie76. Its protocol is tested
+// in package hixie; a plain GET is not a handshake.
+func TestHixie76Flag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{{nil, http.StatusNotFound}, {[]string{"-hixie76"}, http.StatusBadRequest}} {
+		all := demos()
+		fs := flag.NewFlagSet("duplex", flag.ContinueOnError)
+		for _, d := range all {
+			if d.Flags != nil {
+				d.Flags(fs)
+			}
+		}
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		s, err := web.NewSite(web.Config{Assets: fstest.MapFS{}, Demos: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if res, body := get(t, s, "/ws/hixie76"); res.StatusCode != tc.want {
+			t.Errorf("%q: GET /ws/hixie76: %s %q, want %d", tc.args, res.Status, body, tc.want)
 		}
 	}
 }

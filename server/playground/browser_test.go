@@ -1,0 +1,91 @@
+//go:build !js
+
+package playground_test
+
+// The playground in headless Chromium, with the echo demo, whose endpoint
+// it talks to.
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"duplex/frontend/browsertest"
+	"duplex/server/echo"
+	"duplex/server/playground"
+	"duplex/server/web"
+	"duplex/server/web/webtest"
+	"duplex/shared/wire"
+)
+
+// site serves the playground and the echo demo it talks to.
+var site = webtest.Lazy{Demos: func() []web.Demo { return []web.Demo{playground.Demo(), echo.Demo()} }}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	site.Close()
+	os.Exit(code)
+}
+
+func TestPlaygroundPageInBrowser(t *testing.T) {
+	b := site.OpenPage(t, "/playground")
+	webtest.WaitLive(b.Tab)
+
+	b.Do(
+		chromedp.SetValue(chromedp.ID("pg-protocols"), "echo, chat"),
+		chromedp.Click(chromedp.ID("pg-connect")),
+	)
+	b.WaitFor("the socket to open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN"`)
+	for sel, want := range map[string]string{
+		"#pg-protocol":   `"echo"`,
+		"#pg-extensions": `"" (none)`,
+		"#pg-socket-url": "ws" + site.Get(t).URL[len("http"):] + "/ws/echo",
+	} {
+		if got := webtest.Text(b.Tab, sel); got != want {
+			t.Errorf("%s reads %q, want %q", sel, got, want)
+		}
+	}
+
+	// send() is enabled once the socket is open.
+	b.WaitFor("send() to be enabled", `!document.querySelector("#pg-send").disabled`)
+	b.Do(
+		chromedp.SetValue(chromedp.ID("pg-message"), "hello"),
+		chromedp.Click(chromedp.ID("pg-send")),
+	)
+	b.WaitFor("the echo of hello", `[...document.querySelectorAll("#pg-events li")].some(li => li.textContent === 'message: text, 5 B: "hello"')`)
+
+	b.Do(
+		chromedp.SetValue(chromedp.ID("pg-code"), "4000"),
+		chromedp.SetValue(chromedp.ID("pg-reason"), "bye"),
+		chromedp.Click(chromedp.ID("pg-close")),
+	)
+	b.WaitFor("the socket to close", `document.querySelector("#pg-ready-state").textContent === "3 CLOSED"`)
+	if got, want := webtest.Text(b.Tab, "#pg-close-event"), `code 4000, reason "bye", wasClean true`; got != want {
+		t.Errorf("#pg-close-event reads %q, want %q", got, want)
+	}
+
+	// The log shows every call, every event, and each readyState the
+	// socket went through, in order.
+	want := []string{
+		`new WebSocket("/ws/echo", ["echo", "chat"])`,
+		`readyState → 0 CONNECTING`,
+		`open`,
+		`readyState → 1 OPEN`,
+		`send: text, 5 B: "hello"`,
+		`message: text, 5 B: "hello"`,
+		`close(4000, "bye")`,
+		`readyState → 2 CLOSING`,
+		`close: code 4000 (` + wire.StatusCode(4000).String() + `), reason "bye", wasClean true`,
+		`readyState → 3 CLOSED`,
+	}
+	if got := webtest.Texts(b.Tab, "#pg-events li"); !slices.Equal(got, want) {
+		t.Errorf("the event log reads\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+	if !browsertest.Eval[bool](b.Tab, `document.querySelector("#pg-send").disabled && document.querySelector("#pg-close").disabled`) {
+		t.Error("send() and close() are still enabled after the close")
+	}
+	b.CheckNoConsoleErrors()
+}
