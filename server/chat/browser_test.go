@@ -229,13 +229,30 @@ func TestChatResumeInBrowser(t *testing.T) {
 	waitLines(t, bob, room, want)
 
 	// Record what bob's status line says from now on.
+	// Each status is rebuilt from the mutation records, not from the line
+	// as the observer finds it: when the app sets two statuses in one task
+	// (a redial that waits 0 ms), the observer runs once, after both. The
+	// app sets data-state, then the text.
 	browsertest.Eval[bool](bob, `(() => {
 		const status = document.querySelector("#status");
 		window.statuses = [];
-		new MutationObserver(() => {
-			const s = status.dataset.state + ": " + status.textContent;
-			if (statuses[statuses.length - 1] !== s) statuses.push(s);
-		}).observe(status, {attributes: true, childList: true, characterData: true, subtree: true});
+		let state = status.dataset.state;
+		new MutationObserver((records) => {
+			const attrs = records.filter(r => r.type === "attributes");
+			// What each data-state change set: the next one's old value, or,
+			// for the last, the current value.
+			const set = new Map(attrs.map((r, i) => [r, i + 1 < attrs.length ? attrs[i + 1].oldValue : status.dataset.state]));
+			for (const r of records) {
+				if (r.type === "attributes") {
+					state = set.get(r);
+					continue;
+				}
+				for (const n of r.addedNodes) {
+					const s = state + ": " + n.textContent;
+					if (statuses[statuses.length - 1] !== s) statuses.push(s);
+				}
+			}
+		}).observe(status, {attributes: true, attributeFilter: ["data-state"], attributeOldValue: true, childList: true});
 		return true;
 	})()`)
 

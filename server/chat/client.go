@@ -104,6 +104,7 @@ func (c *client) allow(room string) bool {
 	case c.tokens >= 0:
 		return true
 	case c.tokens > -float64(cfg.Burst):
+		cfg.Stats.rateLimited()
 		c.fail(message.CodeRateLimited, room, "slow down: at most "+strconv.FormatFloat(cfg.Rate, 'f', -1, 64)+" messages a second; this one was dropped")
 		return false
 	default:
@@ -226,7 +227,10 @@ func (c *client) send(ctx context.Context, m *message.Send) {
 	nick := r.nick(c)
 	r.setTyping(ctx, nick, false)
 	chat := &message.Chat{Room: m.Room, Time: time.Now().UnixMilli(), Nick: nick, Text: m.Text}
-	if err := c.hub.cfg.Broker.Publish(ctx, chat); err != nil {
+	start := time.Now()
+	err := c.hub.cfg.Broker.Publish(ctx, chat)
+	c.hub.cfg.Stats.published(time.Since(start))
+	if err != nil {
 		c.hub.cfg.Log.Warn("chat: publish failed", "room", m.Room, "err", err)
 		c.fail(message.CodeInternal, m.Room, "the message could not be delivered; try again")
 	}
@@ -263,12 +267,16 @@ func (c *client) enqueue(frame []byte) {
 	}
 	select {
 	case c.queue <- frame:
+		c.hub.cfg.Stats.delivered()
 	default:
 		c.tooSlow()
 	}
 }
 
 func (c *client) tooSlow() {
+	if !c.gone.Load() {
+		c.hub.cfg.Stats.tooSlow()
+	}
 	c.disconnect(wire.StatusPolicyViolation, "too slow: "+strconv.Itoa(cap(c.queue))+" messages waited to be sent")
 }
 

@@ -3,8 +3,10 @@ package chat
 import (
 	"context"
 	"flag"
+	"io"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
@@ -53,6 +55,21 @@ func DemoWith(opts *DemoOptions) web.Demo {
 	}
 }
 
+// newStats returns the hub's counters, published on the site's /metrics.
+func newStats(env *web.Env) *Stats {
+	s := &Stats{}
+	set := env.Metrics.Set()
+	publish := set.NewHistogram("duplex_chat_publish_seconds")
+	s.ObservePublish = func(d time.Duration) { publish.Update(d.Seconds()) }
+	set.RegisterMetricsWriter(func(w io.Writer) {
+		metrics.WriteCounterUint64(w, "duplex_chat_published_total", s.Published.Load())
+		metrics.WriteCounterUint64(w, "duplex_chat_deliveries_total", s.Deliveries.Load())
+		metrics.WriteCounterUint64(w, `duplex_chat_dropped_total{reason="rate_limited"}`, s.RateLimited.Load())
+		metrics.WriteCounterUint64(w, `duplex_chat_disconnected_total{reason="too_slow"}`, s.TooSlow.Load())
+	})
+	return s
+}
+
 // natsDialTimeout bounds the connection to NATS at start-up.
 const natsDialTimeout = 10 * time.Second
 
@@ -63,7 +80,7 @@ func mount(r chi.Router, env *web.Env, opts *DemoOptions) error {
 	case hub != nil:
 	case opts.NATS == "":
 		env.Log.Info("chat rooms live in this process")
-		hub = NewHub(Config{Log: env.Log})
+		hub = NewHub(Config{Log: env.Log, Stats: newStats(env)})
 	default:
 		ctx, cancel := context.WithTimeout(context.Background(), natsDialTimeout)
 		defer cancel()
@@ -73,8 +90,11 @@ func mount(r chi.Router, env *web.Env, opts *DemoOptions) error {
 		}
 		env.Log.Info("chat rooms are shared through NATS JetStream", "server", b.Conn().ConnectedUrlRedacted())
 		env.OnClose(b.Close)
-		hub = NewHub(Config{Broker: b, Log: env.Log})
+		hub = NewHub(Config{Broker: b, Log: env.Log, Stats: newStats(env)})
 	}
+	set := env.Metrics.Set()
+	set.NewGauge("duplex_chat_rooms", func() float64 { rooms, _ := hub.Census(); return float64(rooms) })
+	set.NewGauge("duplex_chat_members", func() float64 { _, members := hub.Census(); return float64(members) })
 	stats := &ws.Stats{}
 	env.Metrics.Endpoint("chat", stats)
 	r.Handle(Path, &endpoint{

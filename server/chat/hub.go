@@ -27,6 +27,7 @@ type Config struct {
 	TypingTTL time.Duration // how long "typing" lasts without being renewed; default 5s
 	Broker    Broker        // nil for a Memory broker
 	Log       *slog.Logger
+	Stats     *Stats // nil if nobody counts
 }
 
 func (c Config) withDefaults() Config {

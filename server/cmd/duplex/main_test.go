@@ -14,6 +14,8 @@ import (
 
 	"duplex/server/web"
 	"duplex/server/ws"
+	"duplex/shared/conn"
+	"duplex/shared/message"
 	"duplex/shared/wire"
 )
 
@@ -111,5 +113,86 @@ func TestHealthzDuringShutdown(t *testing.T) {
 	site.Shutdown()
 	if code := get(); code != http.StatusServiceUnavailable {
 		t.Fatalf("/healthz during shutdown: %d, want 503", code)
+	}
+}
+
+// TestMetricsMove scrapes /metrics after an echo and a chat session and
+// sees the counters that describe them.
+func TestMetricsMove(t *testing.T) {
+	site, err := web.NewSite(web.Config{Demos: demos()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	defer site.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+
+	echoConn, err := ws.Dial(ctx, url+"/ws/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		echoConn.WriteMessage(ctx, ws.Text, []byte("hello"))
+		if _, _, err := echoConn.ReadMessage(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go echoConn.ReadMessage(ctx, nil)
+	if err := echoConn.Close(4001, "done"); err != nil {
+		t.Fatal(err)
+	}
+
+	chatConn, err := ws.Dial(ctx, url+"/ws/chat", &ws.DialOptions{Subprotocols: []string{message.Subprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chatConn.CloseNow()
+	for _, m := range []message.Message{&message.Join{Room: "metrics", Nick: "ann"}, &message.Send{Room: "metrics", Text: "hi"}} {
+		if err := conn.WriteValue(ctx, chatConn, message.Envelope{Message: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for { // until ann's own message comes back
+		var env message.Envelope
+		if err := conn.ReadValue(ctx, chatConn, &env); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := env.Message.(*message.Chat); ok {
+			break
+		}
+	}
+
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`duplex_websocket_handshakes_total{endpoint="echo",status="101"} 1`,
+		`duplex_websocket_messages_total{endpoint="echo",direction="in"} 3`,
+		`duplex_websocket_messages_total{endpoint="echo",direction="out"} 3`,
+		`duplex_websocket_bytes_total{endpoint="echo",direction="in"} 15`,
+		`duplex_websocket_closes_total{endpoint="echo",direction="received",code="4000"} 1`,
+		`duplex_websocket_open{endpoint="chat"} 1`,
+		`duplex_websocket_messages_total{endpoint="chat",direction="in"} 2`,
+		`duplex_chat_rooms 1`,
+		`duplex_chat_members 1`,
+		`duplex_chat_published_total 1`,
+		`duplex_chat_publish_seconds_count 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want+"\n") && !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+	if res, _ := http.Get(srv.URL + "/source/go.mod.go"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/source/ without -source: %d, want 404", res.StatusCode)
 	}
 }
