@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,7 +102,9 @@ func NewSite(cfg Config) (*Site, error) {
 		r.Get(staticPrefix+"*", assets.ServeHTTP)
 	}
 	if cfg.Source {
-		r.Get(SourcePrefix+"*", source{root: findModuleRoot()}.ServeHTTP)
+		viewer := source{root: findModuleRoot(), page: Page{Assets: assets, Nav: nav, Dev: cfg.Dev}}
+		r.Get(strings.TrimSuffix(SourcePrefix, "/"), http.RedirectHandler(SourcePrefix, http.StatusMovedPermanently).ServeHTTP)
+		r.Get(SourcePrefix+"*", viewer.ServeHTTP)
 	}
 	if cfg.Dev {
 		r.Get(devReloadPath, s.devReload)

@@ -122,7 +122,7 @@ func TestSiteSourceViewer(t *testing.T) {
 	if _, page := get(t, s, "/fake"); !strings.Contains(page, `<a href="/source/server/web/site_test.go"><code>server/web/site_test.go</code> the demo</a>`) {
 		t.Error("the page does not link to its source")
 	}
-	if res, body := get(t, s, "/source/server/web/site.go"); res.StatusCode != http.StatusOK || !strings.Contains(body, "package web") {
+	if res, body := get(t, s, "/source/server/web/site.go"); res.StatusCode != http.StatusOK || !strings.Contains(body, `<span class="k">package</span> web`) {
 		t.Errorf("/source/server/web/site.go: %d", res.StatusCode)
 	}
 }

@@ -1,19 +1,25 @@
 package web
 
 import (
+	"io/fs"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/a-h/templ"
 )
 
 // source serves the files of the checkout the server runs from, so that
-// every page can link to the code that implements it. Only source files
-// are served: Go, templ, JavaScript, CSS and Markdown.
+// every page can link to the code that implements it: as an HTML page with
+// line numbers and anchors (see highlight.go), or, with ?raw, as the bytes
+// of the file. Only source files are served: Go, templ, JavaScript, CSS
+// and Markdown. /source/ itself lists them all.
 type source struct {
-	root string // the repository root; "" if the server is not run from one
+	root string // the module root; "" if the server does not run from its checkout
+	page Page   // the layout's fields: assets, navigation
 }
 
 // findModuleRoot returns the directory of the module this server was
@@ -67,6 +73,9 @@ func (s source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.root == "":
 		http.Error(w, "source files are shown only when the server runs from its checkout", http.StatusNotFound)
 		return
+	case name == "." || name == "":
+		s.serveIndex(w, r)
+		return
 	case !sourceExts[path.Ext(name)] || strings.HasPrefix(name, "..") || strings.HasPrefix(name, ".") || strings.Contains(name, "/."):
 		http.Error(w, "not a source file of this project: "+name, http.StatusNotFound)
 		return
@@ -76,7 +85,59 @@ func (s source) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such file in this checkout: "+name, http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(data)
+	if r.URL.Query().Has("raw") {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(data)
+		return
+	}
+	p := s.page
+	p.Title, p.Path = name, SourcePrefix+name
+	templ.Handler(sourcePage(p, name, highlight(name, data))).ServeHTTP(w, r)
+}
+
+// A sourceDir is a folder of the index, with its source files.
+type sourceDir struct {
+	Name   string // "." for the root
+	Prefix string // the path of its files, from the root: "server/ws/"
+	Files  []string
+}
+
+// maxIndexFiles bounds the index, whatever the checkout holds.
+const maxIndexFiles = 5000
+
+func (s source) serveIndex(w http.ResponseWriter, r *http.Request) {
+	var dirs []sourceDir
+	count := 0
+	filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || count >= maxIndexFiles {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(s.root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "static" || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !sourceExts[path.Ext(rel)] || strings.HasSuffix(rel, "_templ.go") {
+			return nil
+		}
+		dir, file := path.Split(rel)
+		if len(dirs) == 0 || dirs[len(dirs)-1].Prefix != dir {
+			name := strings.TrimSuffix(dir, "/")
+			if name == "" {
+				name = "."
+			}
+			dirs = append(dirs, sourceDir{Name: name, Prefix: dir})
+		}
+		dirs[len(dirs)-1].Files = append(dirs[len(dirs)-1].Files, file)
+		count++
+		return nil
+	})
+	p := s.page
+	p.Title, p.Path = "Source files", SourcePrefix
+	w.Header().Set("Cache-Control", "no-cache")
+	templ.Handler(sourceIndex(p, dirs)).ServeHTTP(w, r)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,11 +40,12 @@ func TestSource(t *testing.T) {
 		{"no extension", "/source/.ci/run", "", "not a source file"},
 		{"built asset", "/source/server/web/static/app.wasm", "", "not a source file"},
 		{"directory", "/source/server/", "", "not a source file"},
+		{"script injection", "/source/<script>.go", "", "no such file"},
 		{"missing", "/source/server/web/nope.go", "", "no such file in this checkout"},
 		{"absolute", "/source//etc/passwd.md", "", "no such file in this checkout"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req := httptest.NewRequest(http.MethodGet, "/?raw", nil)
 			req.URL.Path = tt.path // as the router passes it, unclean
 			rec := httptest.NewRecorder()
 			s.ServeHTTP(rec, req)
@@ -111,5 +113,77 @@ func TestModuleRoot(t *testing.T) {
 		if got := moduleRootFrom(tc.dir, tc.main); got != tc.want {
 			t.Errorf("moduleRootFrom(%s, %q) = %q, want %q", tc.dir, tc.main, got, tc.want)
 		}
+	}
+}
+
+func TestSourcePage(t *testing.T) {
+	s := source{root: findModuleRoot()}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/source/server/web/source.go", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("status %d, Content-Type %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`<title>server/web/source.go · Duplex</title>`,
+		`<tr id="L1">`,
+		`<a href="#L1">1</a>`,
+		`<span class="decl" id="source.ServeHTTP"></span>`,
+		`<span class="decl" id="findModuleRoot"></span>`,
+		`<span class="k">package</span> web`,
+		`<a href="/source/">← all files</a>`,
+		`<a href="/source/server/web/source.go?raw">raw</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/source/", nil))
+	for _, want := range []string{`<h2><code>server/ws/</code></h2>`, `<a href="/source/server/ws/conn.go"><code>conn.go</code></a>`, `<a href="/source/README.md"><code>README.md</code></a>`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("the index lacks %s", want)
+		}
+	}
+	if strings.Contains(rec.Body.String(), "_templ.go") {
+		t.Error("the index lists generated files")
+	}
+}
+
+func TestHighlight(t *testing.T) {
+	src := "// Package p.\npackage p\n\nimport \"fmt\"\n\n/* two\nlines */\nconst (\n\tA = 1\n\tB = 2.5\n)\n\n// T is generic.\ntype T[K any] struct{}\n\nfunc (t *T[K]) M() string { return `<raw>` + fmt.Sprint('x') }\n\nfunc F() {}\n"
+	lines := highlight("p.go", []byte(src))
+	want := []struct {
+		line    int
+		html    string
+		anchors []string
+	}{
+		{1, `<span class="c">// Package p.</span>`, nil},
+		{2, `<span class="k">package</span> p`, nil},
+		{4, `<span class="k">import</span> <span class="s">&#34;fmt&#34;</span>`, nil},
+		{6, `<span class="c">/* two</span>`, nil},
+		{7, `<span class="c">lines */</span>`, nil},
+		{9, "\tA = <span class=\"n\">1</span>", []string{"A"}},
+		{10, "\tB = <span class=\"n\">2.5</span>", []string{"B"}},
+		{13, `<span class="c">// T is generic.</span>`, []string{"T"}},
+		{16, `<span class="k">func</span> (t *T[K]) M() string { <span class="k">return</span> <span class="s">` + "`&lt;raw&gt;`" + `</span> + fmt.Sprint(<span class="s">&#39;x&#39;</span>) }`, []string{"T.M"}},
+		{18, `<span class="k">func</span> F() {}`, []string{"F"}},
+	}
+	if len(lines) != 18 {
+		t.Fatalf("%d lines, want 18", len(lines))
+	}
+	for _, w := range want {
+		got := lines[w.line-1]
+		if got.HTML != w.html || !slices.Equal(got.Anchors, w.anchors) {
+			t.Errorf("line %d: %q %q, want %q %q", w.line, got.HTML, got.Anchors, w.html, w.anchors)
+		}
+	}
+	if got := highlight("x.js", []byte("a < b && c\n")); len(got) != 1 || got[0].HTML != "a &lt; b &amp;&amp; c" {
+		t.Errorf("plain text: %q", got)
+	}
+	// Broken Go still shows, escaped, without anchors.
+	if got := highlight("bad.go", []byte("func <(\n")); len(got) != 1 || !strings.Contains(got[0].HTML, "&lt;") {
+		t.Errorf("broken Go: %q", got)
 	}
 }
