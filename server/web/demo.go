@@ -30,8 +30,13 @@ type Demo struct {
 	App string
 
 	// Source lists the files that implement what the page shows; the
-	// footer links to them when the source viewer is on.
+	// footer links to them when the source viewer is on. A file may end
+	// with an anchor of the viewer's, such as "#Conn.ReadMessage".
 	Source []SourceLink
+
+	// Needs names the demos this one uses (the playground talks to echo's
+	// endpoint): an app made with `go run build.go new` keeps them too.
+	Needs []string
 
 	// Page renders the page: its content inside Layout(p).
 	Page func(p Page) templ.Component
@@ -58,7 +63,16 @@ type Env struct {
 	Stopping  <-chan struct{} // closed when the server begins to shut down
 	Metrics   *Metrics        // where endpoints publish what they count
 
+	page    Page // what the site's pages share: assets, navigation, modes
 	closers []func()
+}
+
+// Page returns the layout's fields for another page the demo serves, at
+// path, under title: the site's assets and navigation, its modes.
+func (e *Env) Page(path, title string) Page {
+	p := e.page
+	p.Path, p.Title = path, title
+	return p
 }
 
 // OnClose registers f to run when the site closes, after its WebSockets

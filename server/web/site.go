@@ -79,8 +79,10 @@ func NewSite(cfg Config) (*Site, error) {
 	for _, d := range cfg.Demos {
 		nav = append(nav, NavLink{d.Path, d.Nav})
 	}
+	s.env.page = Page{Assets: assets, Dev: cfg.Dev, Nav: nav, ShowSource: cfg.Source}
 	page := func(path, title, app string, source []SourceLink, view func(Page) templ.Component) {
-		base := Page{Path: path, Title: title, App: app, Source: source, Assets: assets, Dev: cfg.Dev, Nav: nav, ShowSource: cfg.Source}
+		base := s.env.Page(path, title)
+		base.App, base.Source = app, source
 		r.Get(path, func(w http.ResponseWriter, req *http.Request) {
 			p := base
 			p.Query = req.URL.Query() // for a page with a GET form, such as the lab's
@@ -102,7 +104,7 @@ func NewSite(cfg Config) (*Site, error) {
 		r.Get(staticPrefix+"*", assets.ServeHTTP)
 	}
 	if cfg.Source {
-		viewer := source{root: findModuleRoot(), page: Page{Assets: assets, Nav: nav, Dev: cfg.Dev}}
+		viewer := source{root: findModuleRoot(), page: s.env.page}
 		r.Get(strings.TrimSuffix(SourcePrefix, "/"), http.RedirectHandler(SourcePrefix, http.StatusMovedPermanently).ServeHTTP)
 		r.Get(SourcePrefix+"*", viewer.ServeHTTP)
 	}

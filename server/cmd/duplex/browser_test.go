@@ -54,7 +54,7 @@ func TestEveryPageInBrowser(t *testing.T) {
 			// Each page is reached as a reader reaches it: from the index.
 			b.Do(chromedp.Navigate(live.Get(t).URL + "/"))
 			b.Do(chromedp.Click(chromedp.CSS(`ul.demos a[href="` + d.Path + `"]`)))
-			b.WaitFor(d.Name+"'s page", `location.pathname === `+webtest.JSString(d.Path))
+			b.WaitFor(d.Name+"'s page", `location.pathname === `+webtest.JSString(d.Path)+` && document.querySelector('header nav a[aria-current="page"]') !== null`)
 			if got := browsertest.Eval[string](b.Tab, `document.querySelector('header nav a[aria-current="page"]').getAttribute("href")`); got != d.Path {
 				t.Errorf("the navigation marks %q as current", got)
 			}
