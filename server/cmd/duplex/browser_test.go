@@ -12,6 +12,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"duplex/frontend/browsertest"
@@ -80,4 +81,24 @@ func TestDemosComplete(t *testing.T) {
 		seen[d.Name], seen[d.Path] = true, true
 	}
 	var _ []web.Demo = demos()
+}
+
+// TestPagesFitNarrowScreen opens every page 390 px wide, as a phone shows
+// it, and checks that none scrolls sideways.
+func TestPagesFitNarrowScreen(t *testing.T) {
+	b := live.OpenPage(t, "/")
+	if _, err := chromedp.Call(b.Tab.Context(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 390, Height: 844, DeviceScaleFactor: 1, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"/"}
+	for _, d := range demos() {
+		paths = append(paths, d.Path)
+	}
+	for _, p := range paths {
+		b.Do(chromedp.Navigate(live.Get(t).URL + p))
+		b.WaitFor(p+" to load", `document.readyState === "complete"`)
+		if w := browsertest.Eval[int](b.Tab, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s is %d px wide at 390 px: it scrolls sideways", p, w)
+		}
+	}
 }
