@@ -9,6 +9,9 @@ package lab_test
 // does, so the lab shows the upgrade request as received.
 
 import (
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
 	"crypto/sha1"
 	"encoding/hex"
 	"os"
@@ -81,6 +84,7 @@ func connectLab(tab *browsertest.Tab) {
 	browsertest.Eval[bool](tab, `document.querySelector("#lab-request").textContent = "", document.querySelector("#lab-connect").click(), true`)
 	tab.WaitFor("the lab connection to open", `!document.querySelector("#lab-send").disabled`)
 	tab.WaitFor("the handshake to be shown", `document.querySelector("#lab-request").textContent !== ""`)
+	tab.WaitFor("the status line to say so", `document.querySelector("#status").textContent.startsWith("Lab connection open")`)
 }
 
 // setField sets a form field's value and tells the page, as typing would.
@@ -97,8 +101,6 @@ func click(tab *browsertest.Tab, id string) {
 	browsertest.Eval[bool](tab, `document.getElementById(`+webtest.JSString(id)+`).click(), true`)
 }
 
-// messagesIn returns the messages the page's WebSocket delivered, as the
-// page lists them.
 // site serves the lab alone, built once for the package's tests.
 var site = webtest.Lazy{Demos: func() []web.Demo { return []web.Demo{lab.Demo()} }}
 
@@ -108,6 +110,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// messagesIn returns the messages the page's WebSocket delivered, as the
+// page lists them.
 func messagesIn(tab *browsertest.Tab) []string { return webtest.Texts(tab, "#lab-messages li.in") }
 
 // bytesOf reads hex written with spaces, as the page writes it.
@@ -361,10 +365,55 @@ func TestLabViolationsInBrowser(t *testing.T) {
 		}
 		t.Logf("%s: close event %s, wasClean %s; close frames from the browser %q, from the server %q; %s",
 			rule, code, clean, closes["received"], closes["sent"], ended)
+		// Where the browser sent a close frame, the page explains why its
+		// close event says 1006 all the same.
+		if len(closes["received"]) > 0 {
+			tab.WaitFor("the explanation of 1006", `document.querySelector("#lab-close-why").textContent.startsWith("The browser itself sent close ")`)
+		}
+		if got := webtest.Text(tab, "#status"); !strings.HasPrefix(got, "The lab connection closed with 1006") {
+			t.Errorf("%s: the status line reads %q after the close", rule, got)
+		}
 	}
 	for _, e := range b.ConsoleErrors() {
 		if !regexp.MustCompile(`^browser error: WebSocket connection to 'ws://[^']*/ws/lab\?session=[0-9a-f]+' failed: `).MatchString(e) {
 			t.Errorf("the page reported a console error that is not a failed lab connection: %s", e)
 		}
 	}
+}
+
+// TestLabOnOneScreen opens the lab at 1280×800, a projector's screen: the
+// controls, the frames and the frame detail are all in view without
+// scrolling the page, and a new frame scrolls into view in its list.
+func TestLabOnOneScreen(t *testing.T) {
+	b := site.OpenPage(t, "/lab")
+	if _, err := chromedp.Call(b.Tab.Context(), emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 1280, Height: 800, DeviceScaleFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitLive(b.Tab)
+	tab := b.Tab
+	connectLab(tab)
+	inView := func(sel string) bool {
+		return browsertest.Eval[bool](tab, `(() => { const r = document.querySelector(`+webtest.JSString(sel)+`).getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; })()`)
+	}
+	for _, sel := range []string{"#lab-connect", "#lab-send", "#lab-fragment", "#lab-ping", "#lab-frames-title", "#lab-detail-title"} {
+		if !inView(sel) {
+			t.Errorf("%s is not on the screen at 1280×800", sel)
+		}
+	}
+	for i := range 40 {
+		setField(tab, "lab-text", "message "+strconv.Itoa(i))
+		click(tab, "lab-send")
+	}
+	tab.WaitFor("the 40 echoes", `document.querySelectorAll("#lab-messages li.in").length >= 40`)
+	click(tab, "lab-ping")
+	tab.WaitFor("the pong's note", `[...document.querySelectorAll("#lab-frames li.note")].some(li => li.textContent.startsWith("The browser answered the ping"))`)
+	tab.WaitFor("the newest row in view", `(() => {
+		const list = document.querySelector("#lab-frames"), last = list.lastElementChild;
+		const l = list.getBoundingClientRect(), r = last.getBoundingClientRect();
+		return r.bottom <= l.bottom + 1 && r.top >= l.top - 1 && r.bottom <= innerHeight;
+	})()`)
+	if y := browsertest.Eval[float64](tab, `scrollY`); y != 0 {
+		t.Errorf("the page scrolled to %v px: the frames list should scroll, not the page", y)
+	}
+	b.CheckNoConsoleErrors()
 }

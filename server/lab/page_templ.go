@@ -14,10 +14,13 @@ import (
 	"duplex/server/web"
 )
 
-// labPage is the protocol lab. The server renders every panel with its
+// page is the protocol lab. The server renders every panel with its
 // controls disabled and its space reserved; the wasm app (wasm/lab) fills
-// them from the trace channel once it runs. The History panel is the
-// server's alone: it works without the app.
+// them from the trace channel once it runs. On a wide screen the
+// controls, the frames and a frame's detail stand side by side, so that
+// what a button does shows at once; the handshake, the compose box and the
+// History panel follow. The History panel is the server's alone: it works
+// without the app.
 func page(p web.Page) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -51,15 +54,11 @@ func page(p web.Page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"lab\"><p class=\"lead\">DevTools show a WebSocket's messages, never its frames. Here the server records every byte of a connection this page opens — the <em>lab connection</em>, a plain echo — and reports it on a second WebSocket, the <em>trace channel</em>: the upgrade handshake as it crossed the wire, and every frame in both directions, down to its bits.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"lab\"><div class=\"lab-main\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = labConnection().Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = labHandshake().Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -71,6 +70,14 @@ func page(p web.Page) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</div><p class=\"lead\">DevTools show a WebSocket's messages, never its frames. Here the server records every byte of a connection this page opens — the <em>lab connection</em>, a plain echo — and reports it on a second WebSocket, the <em>trace channel</em>: the upgrade handshake as it crossed the wire, and every frame in both directions, down to its bits.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = labHandshake().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			templ_7745c5c3_Err = labCompose().Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -79,7 +86,7 @@ func page(p web.Page) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -115,43 +122,43 @@ func labSources(files ...string) templ.Component {
 			templ_7745c5c3_Var3 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p class=\"lab-src\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p class=\"lab-src\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, f := range files {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<a href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 templ.SafeURL
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(web.SourcePrefix + f))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 31, Col: 48}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 36, Col: 48}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\"><code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\"><code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(f)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 31, Col: 60}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 36, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</code></a>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</code></a>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -180,7 +187,7 @@ func labConnection() templ.Component {
 			templ_7745c5c3_Var6 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<section class=\"panel\" id=\"lab-connection\" aria-labelledby=\"lab-connection-title\"><h2 id=\"lab-connection-title\">Connection</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<section class=\"panel\" id=\"lab-connection\" aria-labelledby=\"lab-connection-title\"><h2 id=\"lab-connection-title\">Connection</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -188,43 +195,43 @@ func labConnection() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div class=\"row\"><button id=\"lab-connect\" type=\"button\" disabled>Connect</button> <button id=\"lab-disconnect\" type=\"button\" class=\"secondary\" disabled>Disconnect</button> <span class=\"lab-state\" id=\"lab-state\">No lab connection.</span></div><form class=\"row\" id=\"lab-send-form\"><label for=\"lab-text\">Send</label> <input id=\"lab-text\" value=\"hello\" size=\"24\" autocomplete=\"off\"> <select id=\"lab-type\" aria-label=\"message type\"><option value=\"text\">as text</option> <option value=\"binary\">as binary (its UTF-8 bytes)</option></select> <button id=\"lab-send\" type=\"submit\" disabled>Send</button> <span class=\"lab-hint\">the server echoes it</span></form><h3>Ask the server to…</h3><form class=\"row\" id=\"lab-fragment-form\"><label for=\"lab-fragment-text\">send</label> <input id=\"lab-fragment-text\" value=\"one message, many frames\" size=\"24\" autocomplete=\"off\"> <label for=\"lab-fragments\">in</label> <input id=\"lab-fragments\" type=\"number\" min=\"1\" max=\"64\" value=\"3\"> <span>frames</span> <button id=\"lab-fragment\" type=\"submit\" disabled>Send fragmented</button></form><div class=\"row\"><button id=\"lab-ping\" type=\"button\" disabled>Ping</button> <span class=\"lab-hint\">the browser answers with a pong by itself</span></div><form class=\"row\" id=\"lab-close-form\"><label for=\"lab-code\">close with code</label> <input id=\"lab-code\" type=\"number\" min=\"1000\" max=\"4999\" value=\"4001\"> <label for=\"lab-reason\">reason</label> <input id=\"lab-reason\" value=\"bye\" size=\"16\" maxlength=\"123\" autocomplete=\"off\"> <button id=\"lab-close\" type=\"submit\" disabled>Close</button></form><form class=\"row\" id=\"lab-violate-form\"><label for=\"lab-rule\">break the protocol with</label> <select id=\"lab-rule\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"row\"><button id=\"lab-connect\" type=\"button\" disabled>Connect</button> <button id=\"lab-disconnect\" type=\"button\" class=\"secondary\" disabled>Disconnect</button> <span class=\"lab-state\" id=\"lab-state\">No lab connection.</span></div><form class=\"row\" id=\"lab-send-form\"><label for=\"lab-text\">Send</label> <input id=\"lab-text\" value=\"hello\" size=\"24\" autocomplete=\"off\"> <select id=\"lab-type\" aria-label=\"message type\"><option value=\"text\">as text</option> <option value=\"binary\">as binary (its UTF-8 bytes)</option></select> <button id=\"lab-send\" type=\"submit\" disabled>Send</button> <span class=\"lab-hint\">the server echoes it</span></form><h3>Ask the server to…</h3><form class=\"row\" id=\"lab-fragment-form\"><label for=\"lab-fragment-text\">send</label> <input id=\"lab-fragment-text\" value=\"one message, many frames\" size=\"24\" autocomplete=\"off\"> <label for=\"lab-fragments\">in</label> <input id=\"lab-fragments\" type=\"number\" min=\"1\" max=\"64\" value=\"3\"> <span>frames</span> <button id=\"lab-fragment\" type=\"submit\" disabled>Send fragmented</button></form><div class=\"row\"><button id=\"lab-ping\" type=\"button\" disabled>Ping</button> <span class=\"lab-hint\">the browser answers with a pong by itself</span></div><form class=\"row\" id=\"lab-close-form\"><label for=\"lab-code\">close with code</label> <input id=\"lab-code\" type=\"number\" min=\"1000\" max=\"4999\" value=\"4001\"> <label for=\"lab-reason\">reason</label> <input id=\"lab-reason\" value=\"bye\" size=\"16\" maxlength=\"123\" autocomplete=\"off\"> <button id=\"lab-close\" type=\"submit\" disabled>Close</button></form><form class=\"row\" id=\"lab-violate-form\"><label for=\"lab-rule\">break the protocol with</label> <select id=\"lab-rule\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, r := range ruleOptions() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<option value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<option value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(r.Value)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 79, Col: 28}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 84, Col: 28}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(r.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 79, Col: 40}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 84, Col: 40}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</option>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</option>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</select> <button id=\"lab-violate\" type=\"submit\" class=\"lab-danger\" disabled>Break it</button></form><h3>What the page's WebSocket reported</h3><dl class=\"facts\"><dt>close event: code</dt><dd id=\"lab-close-code\"></dd><dt>reason</dt><dd id=\"lab-close-reason\"></dd><dt>wasClean</dt><dd id=\"lab-close-clean\"></dd></dl><ul class=\"log lab-messages\" id=\"lab-messages\" aria-live=\"polite\" aria-label=\"messages\"></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</select> <button id=\"lab-violate\" type=\"submit\" class=\"lab-danger\" disabled>Break it</button></form><h3>What the page's WebSocket reported</h3><dl class=\"facts\"><dt>close event: code</dt><dd id=\"lab-close-code\"></dd><dt>reason</dt><dd id=\"lab-close-reason\"></dd><dt>wasClean</dt><dd id=\"lab-close-clean\"></dd></dl><p class=\"lab-hint lab-why\" id=\"lab-close-why\" aria-live=\"polite\"></p><ul class=\"log lab-messages\" id=\"lab-messages\" aria-live=\"polite\" aria-label=\"messages\"></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -253,7 +260,7 @@ func labHandshake() templ.Component {
 			templ_7745c5c3_Var9 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<section class=\"panel\" id=\"lab-handshake\" aria-labelledby=\"lab-handshake-title\"><h2 id=\"lab-handshake-title\">Handshake</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section class=\"panel\" id=\"lab-handshake\" aria-labelledby=\"lab-handshake-title\"><h2 id=\"lab-handshake-title\">Handshake</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -261,7 +268,7 @@ func labHandshake() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<p class=\"lab-hint\" id=\"lab-rebuilt\" hidden>The server could not keep this request's bytes, so it is rebuilt from what net/http parsed: header order and case are lost.</p><div class=\"lab-cols\"><figure><figcaption>The browser's request, as received</figcaption><pre class=\"lab-raw\" id=\"lab-request\"></pre></figure><figure><figcaption>The server's response, as sent</figcaption><pre class=\"lab-raw\" id=\"lab-response\"></pre></figure></div><h3>Sec-WebSocket-Accept, step by step</h3><ol class=\"lab-steps\"><li>the browser's random Sec-WebSocket-Key <code id=\"lab-key\"></code></li><li>with RFC 6455's fixed GUID appended <code id=\"lab-key-guid\"></code></li><li>its SHA-1 digest, 20 bytes <code id=\"lab-sha1\"></code></li><li>in base64: the Sec-WebSocket-Accept the browser checks <code id=\"lab-accept\"></code></li></ol></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p class=\"lab-hint\" id=\"lab-rebuilt\" hidden>The server could not keep this request's bytes, so it is rebuilt from what net/http parsed: header order and case are lost.</p><div class=\"lab-cols\"><figure><figcaption>The browser's request, as received</figcaption><pre class=\"lab-raw\" id=\"lab-request\"></pre></figure><figure><figcaption>The server's response, as sent</figcaption><pre class=\"lab-raw\" id=\"lab-response\"></pre></figure></div><h3>Sec-WebSocket-Accept, step by step</h3><ol class=\"lab-steps\"><li>the browser's random Sec-WebSocket-Key <code id=\"lab-key\"></code></li><li>with RFC 6455's fixed GUID appended <code id=\"lab-key-guid\"></code></li><li>its SHA-1 digest, 20 bytes <code id=\"lab-sha1\"></code></li><li>in base64: the Sec-WebSocket-Accept the browser checks <code id=\"lab-accept\"></code></li></ol></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -290,7 +297,7 @@ func labFrames() templ.Component {
 			templ_7745c5c3_Var10 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<section class=\"panel\" id=\"lab-frames-panel\" aria-labelledby=\"lab-frames-title\"><h2 id=\"lab-frames-title\">Frames</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<section class=\"panel\" id=\"lab-frames-panel\" aria-labelledby=\"lab-frames-title\"><h2 id=\"lab-frames-title\">Frames</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -298,7 +305,7 @@ func labFrames() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p class=\"lab-hint\">→ browser to server, masked · ← server to browser · the server's notes in between · click a frame to see its bits</p><ol class=\"lab-frames\" id=\"lab-frames\" aria-live=\"polite\" aria-label=\"frames\"></ol></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p class=\"lab-hint\">→ browser to server, masked · ← server to browser · the server's notes in between · click a frame to see its bits</p><ol class=\"lab-frames\" id=\"lab-frames\" aria-live=\"polite\" aria-label=\"frames\"></ol></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -327,7 +334,7 @@ func labDetail() templ.Component {
 			templ_7745c5c3_Var11 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<section class=\"panel\" id=\"lab-detail\" aria-labelledby=\"lab-detail-title\"><h2 id=\"lab-detail-title\">Frame detail</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"panel\" id=\"lab-detail\" aria-labelledby=\"lab-detail-title\"><h2 id=\"lab-detail-title\">Frame detail</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -335,7 +342,7 @@ func labDetail() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p id=\"lab-detail-summary\">Click a frame in the list to see its bits, laid out as in RFC 6455 §5.2.</p><div class=\"lab-bits\" id=\"lab-detail-bits\"></div><dl class=\"facts\"><dt>payload length</dt><dd id=\"lab-detail-length\"></dd><dt>masking key</dt><dd id=\"lab-detail-key\"></dd></dl><div class=\"lab-cols\"><figure><figcaption>The payload as on the wire</figcaption><pre class=\"lab-hex\" id=\"lab-detail-wire-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-wire-text\"></pre></figure><figure><figcaption>Unmasked</figcaption><pre class=\"lab-hex\" id=\"lab-detail-plain-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-plain-text\"></pre></figure></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p id=\"lab-detail-summary\">Click a frame in the list to see its bits, laid out as in RFC 6455 §5.2.</p><div class=\"lab-bits\" id=\"lab-detail-bits\"></div><dl class=\"facts\"><dt>payload length</dt><dd id=\"lab-detail-length\"></dd><dt>masking key</dt><dd id=\"lab-detail-key\"></dd></dl><div class=\"lab-cols\"><figure><figcaption>The payload as on the wire</figcaption><pre class=\"lab-hex\" id=\"lab-detail-wire-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-wire-text\"></pre></figure><figure><figcaption>Unmasked</figcaption><pre class=\"lab-hex\" id=\"lab-detail-plain-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-plain-text\"></pre></figure></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -366,7 +373,7 @@ func labCompose() templ.Component {
 			templ_7745c5c3_Var12 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<form class=\"panel\" id=\"lab-compose\" aria-labelledby=\"lab-compose-title\"><h2 id=\"lab-compose-title\">Compose a frame</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<form class=\"panel\" id=\"lab-compose\" aria-labelledby=\"lab-compose-title\"><h2 id=\"lab-compose-title\">Compose a frame</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -374,20 +381,20 @@ func labCompose() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<p class=\"lab-hint\">Built on this page by the Go codec the server uses, as a browser would send it. Nothing is sent.</p><div class=\"row\"><label for=\"lab-compose-opcode\">opcode</label> <select id=\"lab-compose-opcode\" disabled><option value=\"1\">0x1 text</option> <option value=\"2\">0x2 binary</option> <option value=\"0\">0x0 continuation</option> <option value=\"8\">0x8 close</option> <option value=\"9\">0x9 ping</option> <option value=\"10\">0xA pong</option></select> <label><input type=\"checkbox\" id=\"lab-compose-fin\" checked disabled> FIN</label> <label><input type=\"checkbox\" id=\"lab-compose-mask\" checked disabled> MASK</label> <label for=\"lab-compose-key\">key (hex)</label> <input id=\"lab-compose-key\" value=\"37fa213d\" size=\"8\" maxlength=\"8\" spellcheck=\"false\" autocomplete=\"off\" disabled> <button id=\"lab-compose-random\" type=\"button\" class=\"secondary\" disabled>random</button></div><div class=\"row\"><label for=\"lab-compose-payload\">payload (text)</label> <input id=\"lab-compose-payload\" class=\"lab-wide\" value=\"Hi\" autocomplete=\"off\" disabled></div><pre class=\"lab-bytes\" id=\"lab-compose-bytes\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p class=\"lab-hint\">Built on this page by the Go codec the server uses, as a browser would send it. Nothing is sent.</p><div class=\"row\"><label for=\"lab-compose-opcode\">opcode</label> <select id=\"lab-compose-opcode\" disabled><option value=\"1\">0x1 text</option> <option value=\"2\">0x2 binary</option> <option value=\"0\">0x0 continuation</option> <option value=\"8\">0x8 close</option> <option value=\"9\">0x9 ping</option> <option value=\"10\">0xA pong</option></select> <label><input type=\"checkbox\" id=\"lab-compose-fin\" checked disabled> FIN</label> <label><input type=\"checkbox\" id=\"lab-compose-mask\" checked disabled> MASK</label> <label for=\"lab-compose-key\">key (hex)</label> <input id=\"lab-compose-key\" value=\"37fa213d\" size=\"8\" maxlength=\"8\" spellcheck=\"false\" autocomplete=\"off\" disabled> <button id=\"lab-compose-random\" type=\"button\" class=\"secondary\" disabled>random</button></div><div class=\"row\"><label for=\"lab-compose-payload\">payload (text)</label> <input id=\"lab-compose-payload\" class=\"lab-wide\" value=\"Hi\" autocomplete=\"off\" disabled></div><pre class=\"lab-bytes\" id=\"lab-compose-bytes\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(composeExample())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 185, Col: 66}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 191, Col: 66}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</pre><p class=\"lab-verdict\" id=\"lab-compose-verdict\"></p><div class=\"lab-bits\" id=\"lab-compose-bits\"></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</pre><p class=\"lab-verdict\" id=\"lab-compose-verdict\"></p><div class=\"lab-bits\" id=\"lab-compose-bits\"></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -418,7 +425,7 @@ func labHistory(run draft76Run) templ.Component {
 			templ_7745c5c3_Var14 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<section class=\"panel\" id=\"lab-history\" aria-labelledby=\"lab-history-title\"><h2 id=\"lab-history-title\">History: the draft-76 handshake</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<section class=\"panel\" id=\"lab-history\" aria-labelledby=\"lab-history-title\"><h2 id=\"lab-history-title\">History: the draft-76 handshake</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -426,17 +433,17 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p>Before RFC 6455 (2011), browsers spoke draft-76, \"hixie-76\". Its server proved that it understood WebSockets with an MD5 puzzle made of two headers and 8 bytes sent after the request's headers. ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p>Before RFC 6455 (2011), browsers spoke draft-76, \"hixie-76\". Its server proved that it understood WebSockets with an MD5 puzzle made of two headers and 8 bytes sent after the request's headers. ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if run.Example {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "This is the draft's own example (§1.3).")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "This is the draft's own example (§1.3).")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</p><ol class=\"lab-steps\" id=\"lab-draft76\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</p><ol class=\"lab-steps\" id=\"lab-draft76\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -449,139 +456,139 @@ func labHistory(run draft76Run) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if run.Err == "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<li>key3, the 8 bytes after the request's headers: <code class=\"lab-key\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<li>key3, the 8 bytes after the request's headers: <code class=\"lab-key\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key3)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 207, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 213, Col: 92}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</code> = <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</code> = <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex([]byte(run.Keys.Key3)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 207, Col: 144}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 213, Col: 144}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</code></li><li>the challenge, both quotients and key3, 16 bytes: <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</code></li><li>the challenge, both quotients and key3, 16 bytes: <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex(run.Steps.Challenge[:]))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 208, Col: 99}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 214, Col: 99}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</code></li><li>its MD5 digest, which the server sends after the headers of its 101 response: <code id=\"lab-draft76-hex\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</code></li><li>its MD5 digest, which the server sends after the headers of its 101 response: <code id=\"lab-draft76-hex\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var18 string
 			templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex(run.Steps.Response[:]))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 209, Col: 147}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 215, Col: 147}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</code> = <code class=\"lab-key\" id=\"lab-draft76-response\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</code> = <code class=\"lab-key\" id=\"lab-draft76-response\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var19 string
 			templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(printable(run.Steps.Response[:]))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 209, Col: 241}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 215, Col: 241}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</code></li>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</code></li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</ol>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</ol>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if run.Err != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p class=\"lab-error\" id=\"lab-draft76-error\" role=\"alert\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p class=\"lab-error\" id=\"lab-draft76-error\" role=\"alert\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var20 string
 			templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(run.Err)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 213, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 219, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<form class=\"row\" method=\"get\" action=\"/lab#lab-history\"><label for=\"lab-key1\">Key1</label> <input id=\"lab-key1\" name=\"key1\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<form class=\"row\" method=\"get\" action=\"/lab#lab-history\"><label for=\"lab-key1\">Key1</label> <input id=\"lab-key1\" name=\"key1\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var21 string
 		templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key1)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 217, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 223, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key2\">Key2</label> <input id=\"lab-key2\" name=\"key2\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key2\">Key2</label> <input id=\"lab-key2\" name=\"key2\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var22 string
 		templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key2)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 219, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 225, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key3\">key3</label> <input id=\"lab-key3\" name=\"key3\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key3\">key3</label> <input id=\"lab-key3\" name=\"key3\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var23 string
 		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key3)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 221, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 227, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" size=\"8\" maxlength=\"8\" spellcheck=\"false\"> <button type=\"submit\" class=\"secondary\">Compute</button></form><p>Why RFC 6455 replaced it: nothing was masked, so a page chose every byte a proxy saw, and in 2010 researchers used that to poison proxy caches; key3 was a body with no Content-Length, which proxies held back; and a frame was just <code>00</code>, text, <code>ff</code> — no binary messages, no ping or pong, and a close, <code>ff 00</code>, with no code and no reason.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" size=\"8\" maxlength=\"8\" spellcheck=\"false\"> <button type=\"submit\" class=\"secondary\">Compute</button></form><p>Why RFC 6455 replaced it: nothing was masked, so a page chose every byte a proxy saw, and in 2010 researchers used that to poison proxy caches; key3 was a body with no Content-Length, which proxies held back; and a frame was just <code>00</code>, text, <code>ff</code> — no binary messages, no ping or pong, and a close, <code>ff 00</code>, with no code and no reason.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -612,39 +619,39 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			templ_7745c5c3_Var24 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var25 string
 		templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 234, Col: 8}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 240, Col: 8}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, " <code class=\"lab-key\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, " <code class=\"lab-key\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, r := range keyRuns(key) {
 			if r.Space {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<span class=\"lab-sp\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<span class=\"lab-sp\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var26 string
 				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(r.Text)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 238, Col: 34}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 244, Col: 34}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -652,7 +659,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 				var templ_7745c5c3_Var27 string
 				templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs(r.Text)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 240, Col: 13}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 246, Col: 13}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 				if templ_7745c5c3_Err != nil {
@@ -660,95 +667,95 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 				}
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</code> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "</code> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if done {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "has the digits <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "has the digits <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var28 string
 			templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(digitsOnly(key))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 245, Col: 41}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</code> and ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</code> and ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var29 string
 			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(spaces))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 245, Col: 77}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 77}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, " spaces; ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, " spaces; ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var30 string
 			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatUint(digits, 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 245, Col: 120}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 120}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, " ÷ ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, " ÷ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var31 string
 			templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(spaces))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 245, Col: 148}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 148}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, " = <b>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, " = <b>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var32 string
 			templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatUint(uint64(part), 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 245, Col: 194}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 194}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var32))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</b>, as 32 bits big-endian <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "</b>, as 32 bits big-endian <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var33 string
 			templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex(partBytes))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 245, Col: 252}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 252}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "</code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "</li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

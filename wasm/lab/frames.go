@@ -26,6 +26,10 @@ type frameLog struct {
 	conns  int                // lab connections so far
 	chosen js.Value           // the selected row, if any
 	atEnd  bool               // the list was scrolled to its end before the last row came
+
+	// onBrowserClose, if set, is told of each close frame the browser
+	// sent: the page's close event does not always say its code.
+	onBrowserClose func(code wire.StatusCode, reason string)
 }
 
 type logRow struct {
@@ -53,6 +57,11 @@ func (l *frameLog) listen(event string, accept func(ev js.Value) bool) {
 // add appends a row for a frame report.
 func (l *frameLog) add(f *lab.Frame) {
 	h, _, err := wire.ParseHeader(f.Header)
+	if err == nil && !f.Sent && h.Opcode == wire.OpClose && l.onBrowserClose != nil {
+		if code, reason, err := wire.ParseClose(unmasked(h, f.Payload)); err == nil {
+			l.onBrowserClose(code, reason)
+		}
+	}
 	dir := choose(f.Sent, "sent", "received")
 	row := l.appendRow("frame "+dir, l.next)
 	l.frames[l.next] = f

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"duplex/shared/lab"
+	"duplex/shared/wire"
 	"duplex/wasm/dom"
 	"duplex/wasm/websocket"
 )
@@ -30,7 +31,14 @@ type app struct {
 	whileOpen                          []dom.Element // the controls that act on an open lab connection
 	state                              dom.Element
 	closeCode, closeReason, closeClean dom.Element
+	closeWhy                           dom.Element // why the close event's code is not the browser's
 	messages                           dom.Element
+
+	// How the last lab connection ended, as the page and the frames saw
+	// it; set on the browser's event loop (closed, and the trace's reports).
+	pageCode    wire.StatusCode // the close event's code; 0 while open
+	browserCode wire.StatusCode // the code of the browser's close frame; 0 if none seen
+	browserWhy  string
 
 	handshake *handshakePanel
 	frames    *frameLog
@@ -47,12 +55,17 @@ func Run(status dom.Element) {
 		closeCode:   dom.ByID("lab-close-code"),
 		closeReason: dom.ByID("lab-close-reason"),
 		closeClean:  dom.ByID("lab-close-clean"),
+		closeWhy:    dom.ByID("lab-close-why"),
 		messages:    dom.ByID("lab-messages"),
 		handshake:   newHandshakePanel(),
 		frames:      newFrameLog(newDetailPanel()),
 	}
 	for _, id := range []string{"lab-send", "lab-fragment", "lab-ping", "lab-close", "lab-violate"} {
 		a.whileOpen = append(a.whileOpen, dom.ByID(id))
+	}
+	a.frames.onBrowserClose = func(code wire.StatusCode, reason string) {
+		a.browserCode, a.browserWhy = code, reason
+		a.explainClose()
 	}
 	startComposer() // client-side only: it works whatever the server does
 
@@ -165,19 +178,23 @@ func (a *app) readReports() {
 func (a *app) openConn() {
 	a.connect.SetDisabled(true)
 	a.state.SetText("Connecting…")
-	for _, e := range []dom.Element{a.closeCode, a.closeReason, a.closeClean} {
+	a.setStatus("loading", "Opening a lab connection…")
+	for _, e := range []dom.Element{a.closeCode, a.closeReason, a.closeClean, a.closeWhy} {
 		e.SetText("")
 	}
+	a.pageCode, a.browserCode, a.browserWhy = 0, 0, ""
 	a.closeCode.SetData("code", "")
 	go func() {
 		conn, err := websocket.Dial(context.Background(), connPath+"?session="+a.session, &websocket.Options{OnClose: a.closed})
 		if err != nil {
 			a.logMessage("err", "The lab connection did not open: "+err.Error())
+			a.setStatus("live", "The lab connection did not open: connect to try again.")
 			a.connect.SetDisabled(false)
 			return
 		}
 		a.conn = conn
 		a.state.SetText("Open: " + conn.URL())
+		a.setStatus("live", "Lab connection open: what you do shows in Frames; click a frame to see its bits.")
 		a.setOpen(true)
 		a.readMessages(conn)
 	}()
@@ -204,8 +221,34 @@ func (a *app) closed(e *websocket.CloseError) {
 	a.closeClean.SetText(strconv.FormatBool(e.WasClean))
 	a.conn = nil
 	a.state.SetText("Closed. Connect again for a new lab connection.")
+	a.setStatus("live", "The lab connection closed with "+codeName(e.Code)+": connect again for a new one.")
 	a.setOpen(false)
 	a.connect.SetDisabled(false)
+	a.pageCode = e.Code
+	a.explainClose()
+}
+
+// explainClose says, beside the close event, why its code differs from
+// the code the browser sent: when the browser fails a connection itself,
+// because the server broke a rule, it sends a close frame with a code and
+// a reason — the frames show them — but tells the page only 1006.
+func (a *app) explainClose() {
+	if a.pageCode != wire.StatusAbnormalClosure || a.browserCode == 0 || a.browserCode == a.pageCode {
+		a.closeWhy.SetText("")
+		return
+	}
+	reason := ""
+	if a.browserWhy != "" {
+		reason = ", " + strconv.Quote(a.browserWhy)
+	}
+	a.closeWhy.SetText("The browser itself sent close " + strconv.Itoa(int(a.browserCode)) + reason +
+		" — see its frame in Frames — yet told this page 1006, not clean: when a browser fails a connection because the server broke a rule, the page never learns the code it sent.")
+}
+
+// setStatus sets the page's status line.
+func (a *app) setStatus(state, text string) {
+	a.status.SetData("state", state)
+	a.status.SetText(text)
 }
 
 // codeName writes a close code with its registered name, if it has one.
