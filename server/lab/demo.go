@@ -44,10 +44,10 @@ func DemoWith(opts *DemoOptions) web.Demo {
 		About: "What DevTools do not show: the upgrade handshake byte for byte and every frame's bits, in both directions; fragment, ping, close or break the protocol on command.",
 		App:   "lab",
 		Source: []web.SourceLink{
-			{Label: "the client", File: "wasm/lab/lab.go"},
-			{Label: "the server", File: "server/lab/lab.go"},
+			{Label: "the client", File: "wasm/lab/lab.go#Run"},
+			{Label: "the server", File: "server/lab/lab.go#Server"},
 			{Label: "the protocol", File: "shared/lab/lab.go"},
-			{Label: "the frame codec", File: "shared/wire/header.go"},
+			{Label: "the frame codec", File: "shared/wire/header.go#ParseHeader"},
 		},
 		Page: func(p web.Page) templ.Component { return page(p) },
 		Flags: func(fs *flag.FlagSet) {

@@ -191,7 +191,7 @@ func labConnection() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = labSources("wasm/lab/lab.go", "server/lab/lab.go", "server/lab/commands.go").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = labSources("wasm/lab/lab.go#app.openConn", "server/lab/lab.go#Server.ServeConn", "server/lab/commands.go#violation").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -264,7 +264,7 @@ func labHandshake() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = labSources("server/ws/upgrade.go", "shared/handshake/accept.go", "server/lab/heads.go").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = labSources("server/ws/upgrade.go#Upgrader.Upgrade", "shared/handshake/accept.go#AcceptKey", "server/lab/heads.go#RecordHeads").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -301,7 +301,7 @@ func labFrames() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = labSources("server/lab/tracer.go").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = labSources("server/lab/tracer.go#frameScanner.scanHeader").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -338,7 +338,7 @@ func labDetail() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = labSources("shared/wire/header.go", "shared/wire/mask.go").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = labSources("shared/wire/header.go#ParseHeader", "shared/wire/mask.go#Mask").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -377,7 +377,7 @@ func labCompose() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = labSources("wasm/lab/compose.go", "shared/wire/header.go", "shared/wire/mask.go").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = labSources("wasm/lab/compose.go#composer.update", "shared/wire/header.go#AppendHeader", "shared/wire/mask.go#Mask").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -429,7 +429,7 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = labSources("shared/handshake/draft76.go", "server/hixie/hixie.go").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = labSources("shared/handshake/draft76.go#Draft76", "server/hixie/hixie.go#Handler.ServeHTTP").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -258,8 +258,9 @@ func TestLabPageServerRendered(t *testing.T) {
 		}
 	}
 	for _, file := range []string{
-		"server/ws/upgrade.go", "shared/handshake/accept.go", "server/lab/heads.go", "server/lab/tracer.go",
-		"shared/wire/header.go", "shared/wire/mask.go", "shared/handshake/draft76.go", "server/hixie/hixie.go",
+		"server/ws/upgrade.go#Upgrader.Upgrade", "shared/handshake/accept.go#AcceptKey", "server/lab/heads.go#RecordHeads",
+		"server/lab/tracer.go#frameScanner.scanHeader", "shared/wire/header.go#ParseHeader", "shared/wire/mask.go#Mask",
+		"shared/handshake/draft76.go#Draft76", "server/hixie/hixie.go#Handler.ServeHTTP",
 	} {
 		if want := `<a href="/source/` + file + `"><code>` + file + `</code></a>`; !strings.Contains(body, want) {
 			t.Errorf("GET /lab does not link to %s", file)
@@ -318,5 +319,38 @@ func TestHixie76Flag(t *testing.T) {
 		if res, body := get(t, s, "/ws/hixie76"); res.StatusCode != tc.want {
 			t.Errorf("%q: GET /ws/hixie76: %s %q, want %d", tc.args, res.Status, body, tc.want)
 		}
+	}
+}
+
+// TestSourceLinksResolve follows every link to the source viewer on every
+// page: each file exists, and each anchor names a declaration in it, so
+// that a renamed function breaks this test rather than a page's link.
+func TestSourceLinksResolve(t *testing.T) {
+	h := site(t, fakeBuild)
+	paths := []string{"/"}
+	for _, d := range demos() {
+		paths = append(paths, d.Path)
+	}
+	checked := map[string]bool{}
+	for _, p := range paths {
+		_, body := get(t, h, p)
+		for _, m := range regexp.MustCompile(`href="/source/([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			link := m[1]
+			if checked[link] {
+				continue
+			}
+			checked[link] = true
+			file, anchor, _ := strings.Cut(link, "#")
+			res, src := get(t, h, "/source/"+file)
+			switch {
+			case res.StatusCode != http.StatusOK:
+				t.Errorf("%s links to %s: %d", p, file, res.StatusCode)
+			case anchor != "" && !strings.Contains(src, `id="`+anchor+`"`):
+				t.Errorf("%s links to %s#%s: no such declaration", p, file, anchor)
+			}
+		}
+	}
+	if len(checked) < 20 {
+		t.Errorf("only %d source links found: the pages should link to their code", len(checked))
 	}
 }
