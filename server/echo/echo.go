@@ -1,16 +1,16 @@
 // Package echo is the echo demo: a page that sends text or binary messages
 // and shows them come back, and its endpoint, /ws/echo, which sends every
-// message back unchanged.
+// message back unchanged, over WebSocket or, where WebSocket is blocked,
+// the HTTP stream fallback (duplex/server/httpstream).
 package echo
 
 import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http"
 	"sync"
 
-	"duplex/server/ws"
+	"duplex/server/httpstream"
 )
 
 // ReadLimit is the largest message the echo endpoint accepts.
@@ -23,30 +23,17 @@ const Path = "/ws/echo"
 // a negotiation.
 const Subprotocol = "echo"
 
-// Handler serves the echo endpoint: every message comes back unchanged,
-// with its type.
+// Handler serves the echo endpoint's connections: every message comes
+// back unchanged, with its type.
 type Handler struct {
-	upgrader *ws.Upgrader
-	log      *slog.Logger
-	buffers  sync.Pool // *bytes.Buffer, held only while a message is echoed
+	log     *slog.Logger
+	buffers sync.Pool // *bytes.Buffer, held only while a message is echoed
 }
 
-func (e *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, err := e.upgrader.Upgrade(w, r)
-	if err != nil {
-		e.log.Debug("echo: upgrade refused", "remote", r.RemoteAddr, "err", err)
-		return
-	}
-	// Serve the connection from a goroutine of its own and return: net/http
-	// then lets go of the request and its buffers, and the new goroutine
-	// starts with a small stack. An idle connection costs a few KiB this
-	// way, against more than 20 KiB when served inside the handler.
-	go e.serve(c)
-}
-
-// serve echoes messages until the connection ends. Shutdown closes it
-// through the Upgrader's Group.
-func (e *Handler) serve(c *ws.Conn) {
+// serve echoes messages until c ends, over either transport. Shutdown
+// closes it: a WebSocket through the Upgrader's Group, a stream session
+// through the Server's Stopping.
+func (e *Handler) serve(c httpstream.Peer) {
 	defer c.CloseNow()
 	ctx := context.Background()
 	for {

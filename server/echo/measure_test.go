@@ -261,17 +261,10 @@ func buildShimBench(b *testing.B) string {
 	return out
 }
 
-// benchResult is what jsBench and goBench return.
-type benchResult struct {
-	MS         float64 `json:"ms"`
-	MsgsPerSec float64 `json:"msgsPerSec"`
-}
-
-func BenchmarkShimVsJS(b *testing.B) {
-	const (
-		n      = 2000 // messages per run
-		rounds = 3    // runs of each variant per op; the figures are medians
-	)
+// startBenchPage serves the bench page, with the echo demo's endpoint, and
+// opens it in a browser, once shimbench.wasm has started; it returns the
+// browser and the endpoint's ws:// URL.
+func startBenchPage(b *testing.B) (*browsertest.Browser, string) {
 	browsertest.Find(b) // skip before building if there is no browser
 	wasmPath := buildShimBench(b)
 
@@ -280,7 +273,7 @@ func BenchmarkShimVsJS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer echoSite.Close()
+	b.Cleanup(echoSite.Close)
 	mux.Handle("/", echoSite) // for /ws/echo
 	mux.HandleFunc("GET /bench/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -299,7 +292,21 @@ func BenchmarkShimVsJS(b *testing.B) {
 	br := browsertest.Start(b)
 	br.Do(chromedp.Navigate(srv.URL + "/bench/"))
 	br.WaitFor("shimbench.wasm to start", `window.goBenchReady === true`)
-	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/echo"
+	return br, "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws/echo"
+}
+
+// benchResult is what jsBench and goBench return.
+type benchResult struct {
+	MS         float64 `json:"ms"`
+	MsgsPerSec float64 `json:"msgsPerSec"`
+}
+
+func BenchmarkShimVsJS(b *testing.B) {
+	const (
+		n      = 2000 // messages per run
+		rounds = 3    // runs of each variant per op; the figures are medians
+	)
+	br, wsURL := startBenchPage(b)
 
 	variants := []struct{ name, fn, mode string }{
 		{"js-pingpong", "jsBench", "pingpong"},

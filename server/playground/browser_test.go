@@ -36,6 +36,7 @@ func TestPlaygroundPageInBrowser(t *testing.T) {
 
 	b.Do(
 		chromedp.SetValue(chromedp.ID("pg-protocols"), "echo, chat"),
+		chromedp.SetValue(chromedp.ID("pg-transport"), "ws"), // the browser's API itself
 		chromedp.Click(chromedp.ID("pg-connect")),
 	)
 	b.WaitFor("the socket to open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN"`)
@@ -88,4 +89,57 @@ func TestPlaygroundPageInBrowser(t *testing.T) {
 		t.Error("send() and close() are still enabled after the close")
 	}
 	b.CheckNoConsoleErrors()
+}
+
+// TestPlaygroundTransportInBrowser connects with the transport auto, with
+// WebSocket free and then blocked: the playground says which transport it
+// got and why, and the HTTP stream echoes and closes as a WebSocket does.
+func TestPlaygroundTransportInBrowser(t *testing.T) {
+	s := site.Get(t)
+	b := site.OpenPage(t, "/playground")
+	webtest.WaitLive(b.Tab)
+	if got := browsertest.Eval[string](b.Tab, `document.querySelector("#pg-transport").value`); got != "auto" {
+		t.Errorf("the transport select starts at %q, want auto", got)
+	}
+	for _, tc := range []struct {
+		middlebox webtest.Middlebox
+		used      string
+		url       string
+	}{
+		{webtest.Transparent, "WebSocket", "ws" + s.URL[len("http"):] + "/ws/echo"},
+		{webtest.StripUpgrade, "HTTP stream: WebSocket could not connect (closed with 1006 before it opened)", s.URL + "/ws/echo"},
+	} {
+		s.SetMiddlebox(tc.middlebox)
+		browsertest.Eval[bool](b.Tab, `localStorage.clear(), document.querySelector("#pg-events").textContent = "", true`)
+		b.Do(chromedp.Click(chromedp.ID("pg-connect")))
+		b.WaitFor("the connection to open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN"`)
+		for sel, want := range map[string]string{
+			"#pg-transport-used": tc.used,
+			"#pg-protocol":       `"echo"`,
+			"#pg-socket-url":     tc.url,
+		} {
+			if got := webtest.Text(b.Tab, sel); got != want {
+				t.Errorf("%s reads %q, want %q", sel, got, want)
+			}
+		}
+		b.WaitFor("send() to be enabled", `!document.querySelector("#pg-send").disabled`)
+		b.Do(chromedp.SetValue(chromedp.ID("pg-message"), "hello"), chromedp.Click(chromedp.ID("pg-send")))
+		b.WaitFor("the echo of hello", `[...document.querySelectorAll("#pg-events li")].some(li => li.textContent === 'message: text, 5 B: "hello"')`)
+		b.Do(
+			chromedp.SetValue(chromedp.ID("pg-code"), "4000"),
+			chromedp.SetValue(chromedp.ID("pg-reason"), "bye"),
+			chromedp.Click(chromedp.ID("pg-close")),
+		)
+		b.WaitFor("the connection to close", `document.querySelector("#pg-ready-state").textContent === "3 CLOSED"`)
+		if got, want := webtest.Text(b.Tab, "#pg-close-event"), `code 4000, reason "bye", wasClean true`; got != want {
+			t.Errorf("#pg-close-event reads %q, want %q", got, want)
+		}
+		t.Logf("%s:\n\t%s", tc.used, strings.Join(webtest.Texts(b.Tab, "#pg-events li"), "\n\t"))
+	}
+	s.SetMiddlebox(webtest.Transparent)
+	for _, e := range b.ConsoleErrors() {
+		if !strings.Contains(e, "WebSocket connection to") {
+			t.Errorf("console error: %s", e)
+		}
+	}
 }

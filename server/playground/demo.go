@@ -17,11 +17,12 @@ func Demo() web.Demo {
 		Nav:   "Playground",
 		Path:  "/playground",
 		Title: "API playground",
-		About: "The browser's WebSocket API made visible: connect, send, close with a code, and watch every event and readyState.",
+		About: "The browser's WebSocket API made visible: connect, send, close with a code, and watch every event and readyState — or the HTTP stream that stands in where WebSocket is blocked.",
 		App:   "playground",
 		Source: []web.SourceLink{
 			{Label: "the client", File: "wasm/playground/playground.go"},
 			{Label: "the Go WebSocket API", File: "wasm/websocket/websocket.go"},
+			{Label: "choosing the transport", File: "wasm/websocket/connect.go"},
 			{Label: "the handshake", File: "server/ws/upgrade.go"},
 		},
 		Page: func(p web.Page) templ.Component { return page(p) },

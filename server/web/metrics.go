@@ -7,6 +7,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
+	"duplex/server/httpstream"
 	"duplex/server/ws"
 )
 
@@ -45,6 +46,26 @@ func (m *Metrics) Endpoint(name string, s *ws.Stats) {
 		}
 		for _, c := range s.ClosesReceived() {
 			metrics.WriteCounterUint64(w, "duplex_websocket_closes_total"+label+`,direction="received",code="`+strconv.Itoa(int(c.Key))+`"}`, c.Count)
+		}
+	})
+}
+
+// Stream publishes the counters of an endpoint's HTTP stream fallback,
+// labelled endpoint="name": sessions open and opened, streams served,
+// POSTs read, messages and bytes each way, and requests refused by status.
+func (m *Metrics) Stream(name string, s *httpstream.Stats) {
+	label := `{endpoint="` + name + `"`
+	m.set.RegisterMetricsWriter(func(w io.Writer) {
+		metrics.WriteGaugeUint64(w, "duplex_httpstream_open"+label+"}", uint64(max(s.Open.Load(), 0)))
+		metrics.WriteCounterUint64(w, "duplex_httpstream_sessions_total"+label+"}", s.Opened.Load())
+		metrics.WriteCounterUint64(w, "duplex_httpstream_streams_total"+label+"}", s.Streams.Load())
+		metrics.WriteCounterUint64(w, "duplex_httpstream_posts_total"+label+"}", s.Posts.Load())
+		metrics.WriteCounterUint64(w, "duplex_httpstream_messages_total"+label+`,direction="in"}`, s.MessagesIn.Load())
+		metrics.WriteCounterUint64(w, "duplex_httpstream_messages_total"+label+`,direction="out"}`, s.MessagesOut.Load())
+		metrics.WriteCounterUint64(w, "duplex_httpstream_bytes_total"+label+`,direction="in"}`, s.BytesIn.Load())
+		metrics.WriteCounterUint64(w, "duplex_httpstream_bytes_total"+label+`,direction="out"}`, s.BytesOut.Load())
+		for _, c := range s.Refused() {
+			metrics.WriteCounterUint64(w, "duplex_httpstream_refused_total"+label+`,status="`+strconv.Itoa(c.Key)+`"}`, c.Count)
 		}
 	})
 }

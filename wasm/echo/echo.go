@@ -2,7 +2,10 @@
 
 // Package echo is the client of the echo demo: it sends what the page asks
 // for to /ws/echo and shows each echo with its round-trip time. It uses the
-// Go model of the WebSocket API: Dial, then a goroutine that reads.
+// Go model of the WebSocket API: Connect, then a goroutine that reads.
+// Connect chooses the transport — WebSocket, or the HTTP stream where
+// WebSocket is blocked — and the page says which, and why; compare.go
+// measures both side by side.
 package echo
 
 import (
@@ -11,29 +14,19 @@ import (
 	"strconv"
 	"sync"
 
+	"duplex/shared/conn"
 	"duplex/wasm/dom"
 	"duplex/wasm/websocket"
 )
 
+// path is the echo endpoint.
+const path = "/ws/echo"
+
 // Run connects and wires up the page; status is the page's status line.
 func Run(status dom.Element) {
-	status.SetText("Connecting to /ws/echo…")
-	conn, err := websocket.Dial(context.Background(), "/ws/echo", nil)
-	if err != nil {
-		status.SetData("state", "error")
-		status.SetText("Could not connect: " + err.Error())
-		return
-	}
-	status.SetData("state", "live")
-	status.SetText("Connected: this page's Go code talks to the server over a WebSocket.")
-	dom.ByID("echo-url").SetText(conn.URL())
-
-	d := &demo{conn: conn, log: dom.ByID("echo-log"), count: dom.ByID("echo-count"), rtt: dom.ByID("echo-rtt"),
+	d := &demo{log: dom.ByID("echo-log"), count: dom.ByID("echo-count"), rtt: dom.ByID("echo-rtt"),
 		outbox: make(chan sent, 16)}
-	go d.sendAll()
 	sendText, sendBinary := dom.ByID("send-text"), dom.ByID("send-binary")
-	sendText.SetDisabled(false)
-	sendBinary.SetDisabled(false)
 	dom.ByID("text-form").On("submit", func() {
 		d.queue(websocket.Text, []byte(dom.ByID("echo-text").Input()))
 	})
@@ -45,23 +38,58 @@ func Run(status dom.Element) {
 		}
 		d.queue(websocket.Binary, pattern(n))
 	})
+	startComparison()
+	go d.sendAll()
 
-	err = d.readEchoes()
-	sendText.SetDisabled(true)
-	sendBinary.SetDisabled(true)
-	status.SetData("state", "error")
-	status.SetText("Disconnected: " + err.Error() + ". Reload the page to connect again.")
+	// A WebSocket that a middlebox kills before its first echo is tried
+	// once more: Connect has learnt from it, and opens the HTTP stream.
+	for retried := false; ; retried = true {
+		status.SetText("Connecting to " + path + "…")
+		c, choice, err := websocket.Connect(context.Background(), path, nil)
+		if err != nil {
+			status.SetData("state", "error")
+			status.SetText("Could not connect: " + err.Error())
+			return
+		}
+		d.use(c)
+		dom.ByID("echo-transport").SetText(choice.String() + " (chosen in " + dom.Fixed(float64(choice.Took.Microseconds())/1000, 1) + " ms)")
+		if u, ok := c.(interface{ URL() string }); ok {
+			dom.ByID("echo-url").SetText(u.URL())
+		}
+		status.SetData("state", "live")
+		if choice.Transport == websocket.TransportStream {
+			status.SetText("Connected over the HTTP stream, because " + choice.Reason + ": the same messages, in POSTs up and a long response down.")
+		} else {
+			status.SetText("Connected: this page's Go code talks to the server over a WebSocket.")
+		}
+		sendText.SetDisabled(false)
+		sendBinary.SetDisabled(false)
+
+		err = d.readEchoes(c)
+		sendText.SetDisabled(true)
+		sendBinary.SetDisabled(true)
+		// err.(*CloseError), not CloseStatus, whose errors.As adds 30 KB.
+		if ce, ok := err.(*websocket.CloseError); ok && ce.Code == websocket.StatusAbnormalClosure &&
+			!retried && choice.Transport == websocket.TransportWebSocket && !d.echoed() {
+			d.entry("err", "The WebSocket died before its first echo, as when a middlebox kills upgraded connections: connecting again.")
+			continue
+		}
+		status.SetData("state", "error")
+		status.SetText("Disconnected: " + err.Error() + ". Reload the page to connect again.")
+		return
+	}
 }
 
 // demo matches each echo with the message that caused it: the server
 // answers in order, so a queue of what was sent is enough.
 type demo struct {
-	conn            *websocket.Conn
 	log, count, rtt dom.Element
 
 	outbox chan sent // what the page asked to send, in order
 
 	mu      sync.Mutex
+	conn    conn.Conn // the connection, nil before the first
+	ready   chan struct{}
 	pending []sent // sent, echo not yet seen
 	trips   int
 }
@@ -70,6 +98,41 @@ type sent struct {
 	typ  websocket.MessageType
 	data []byte
 	at   float64 // dom.Now() when sent
+}
+
+// use makes c the connection that messages go on; what was waiting for an
+// echo on the one before is forgotten.
+func (d *demo) use(c conn.Conn) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.conn, d.pending = c, nil
+	if d.ready != nil {
+		close(d.ready)
+		d.ready = nil
+	}
+}
+
+// current returns the connection, waiting for the first.
+func (d *demo) current() conn.Conn {
+	d.mu.Lock()
+	c := d.conn
+	if c == nil && d.ready == nil {
+		d.ready = make(chan struct{})
+	}
+	ready := d.ready
+	d.mu.Unlock()
+	if c != nil {
+		return c
+	}
+	<-ready
+	return d.current()
+}
+
+// echoed reports whether an echo has come.
+func (d *demo) echoed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.trips > 0
 }
 
 // queue hands a message to sendAll; it runs on the browser's event loop,
@@ -86,23 +149,23 @@ func (d *demo) queue(typ websocket.MessageType, data []byte) {
 // their echoes come back, in the order of pending.
 func (d *demo) sendAll() {
 	for s := range d.outbox {
+		c := d.current()
 		d.entry("out", "→ "+s.typ.String()+" "+size(len(s.data))+preview(s.typ, s.data))
 		d.mu.Lock()
 		s.at = dom.Now()
 		d.pending = append(d.pending, s)
 		d.mu.Unlock()
-		if err := d.conn.WriteMessage(context.Background(), s.typ, s.data); err != nil {
+		if err := c.WriteMessage(context.Background(), s.typ, s.data); err != nil {
 			d.entry("err", "send failed: "+err.Error())
-			return
 		}
 	}
 }
 
-// readEchoes shows each echo until the connection ends, and returns why it
-// ended.
-func (d *demo) readEchoes() error {
+// readEchoes shows each echo that comes on c until it ends, and returns
+// why it ended.
+func (d *demo) readEchoes(c conn.Conn) error {
 	for {
-		typ, data, err := d.conn.ReadMessage(context.Background(), nil)
+		typ, data, err := c.ReadMessage(context.Background(), nil)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,11 @@
 //go:build js && wasm
 
-// Package playground is the client of the API playground. It uses the
-// browser's model of the WebSocket API — hooks called as events arrive —
-// and shows each event and each change of readyState.
+// Package playground is the client of the API playground. With the
+// transport WebSocket, it uses the browser's model of the WebSocket API —
+// hooks called as events arrive — and shows each event and each change of
+// readyState. With auto or the HTTP stream, it connects with Go's Connect,
+// which chooses the transport, and shows what Go's API reports: Connect
+// returning, with its choice and why, each message read, and the end.
 package playground
 
 import (
@@ -10,17 +13,30 @@ import (
 	"strconv"
 	"strings"
 
+	"duplex/shared/conn"
 	"duplex/wasm/dom"
 	"duplex/wasm/websocket"
 )
 
 var stateNames = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"}
 
+// A socket is what the page shows of a connection: the WebSocket's
+// *websocket.Conn and the HTTP stream's *streamclient.Conn both have it.
+type socket interface {
+	conn.Conn
+	ReadyState() int
+	URL() string
+	BufferedAmount() int
+	StartClose(code websocket.StatusCode, reason string) error
+}
+
 type playground struct {
-	conn   *websocket.Conn
+	conn   socket
 	events dom.Element
 
 	connect, send, close dom.Element
+	transport            dom.Element // the select
+	used                 dom.Element // the fact: which transport, and why
 	state, url, protocol dom.Element
 	extensions, buffered dom.Element
 	closeEvent           dom.Element
@@ -34,6 +50,8 @@ func Run(status dom.Element) {
 		connect:    dom.ByID("pg-connect"),
 		send:       dom.ByID("pg-send"),
 		close:      dom.ByID("pg-close"),
+		transport:  dom.ByID("pg-transport"),
+		used:       dom.ByID("pg-transport-used"),
 		state:      dom.ByID("pg-ready-state"),
 		url:        dom.ByID("pg-socket-url"),
 		protocol:   dom.ByID("pg-protocol"),
@@ -42,15 +60,17 @@ func Run(status dom.Element) {
 		closeEvent: dom.ByID("pg-close-event"),
 		lastState:  -1,
 	}
+	p.transport.SetInput(websocket.PageTransport().String())
 	dom.ByID("connect-form").On("submit", p.doConnect)
 	dom.ByID("send-form").On("submit", p.doSend)
 	dom.ByID("close-form").On("submit", p.doClose)
 	p.connect.SetDisabled(false)
 	status.SetData("state", "live")
-	status.SetText("Ready: the buttons call the browser's WebSocket API from Go.")
+	status.SetText("Ready: the buttons call the browser's WebSocket API, or Go's, from Go.")
 }
 
-// doConnect runs new WebSocket(url, protocols).
+// doConnect runs new WebSocket(url, protocols), or, unless the transport
+// is WebSocket, Go's Connect.
 func (p *playground) doConnect() {
 	var protocols []string
 	for _, s := range strings.Split(dom.ByID("pg-protocols").Input(), ",") {
@@ -60,7 +80,16 @@ func (p *playground) doConnect() {
 	}
 	url := dom.ByID("pg-url").Input()
 	p.closeEvent.SetText("")
-	p.lastState = -1
+	p.used.SetText("")
+	p.conn, p.lastState = nil, -1
+	transport, _ := websocket.ParseTransport(p.transport.Input())
+	if transport != websocket.TransportWebSocket {
+		p.event("out", "Connect("+strconv.Quote(url)+", "+quoteList(protocols)+"), transport "+transport.String())
+		// Connect waits: not on the event loop.
+		go p.connectGo(url, &websocket.Options{Subprotocols: protocols, Transport: transport})
+		return
+	}
+	p.used.SetText("WebSocket: chosen on this page")
 	conn, err := websocket.New(url, &websocket.Options{
 		Subprotocols: protocols,
 		OnOpen:       func() { p.event("in", "open") },
@@ -68,12 +97,7 @@ func (p *playground) doConnect() {
 			p.event("in", "message: "+describe(typ, data))
 		},
 		OnError: func() { p.event("err", "error") },
-		OnClose: func(e *websocket.CloseError) {
-			p.closeEvent.SetText("code " + strconv.Itoa(int(e.Code)) + ", reason " + strconv.Quote(e.Reason) +
-				", wasClean " + strconv.FormatBool(e.WasClean))
-			p.event("in", "close: code "+strconv.Itoa(int(e.Code))+" ("+e.Code.String()+"), reason "+
-				strconv.Quote(e.Reason)+", wasClean "+strconv.FormatBool(e.WasClean))
-		},
+		OnClose: func(e *websocket.CloseError) { p.closed(e) },
 	})
 	if err != nil {
 		p.event("err", "new WebSocket failed: "+err.Error())
@@ -81,6 +105,39 @@ func (p *playground) doConnect() {
 	}
 	p.conn = conn
 	p.event("out", "new WebSocket("+strconv.Quote(url)+", "+quoteList(protocols)+")")
+}
+
+// connectGo connects with Connect and reports what Go's API reports.
+func (p *playground) connectGo(url string, opts *websocket.Options) {
+	c, choice, err := websocket.Connect(context.Background(), url, opts)
+	if err != nil {
+		p.event("err", "Connect failed: "+err.Error())
+		return
+	}
+	p.used.SetText(choice.String())
+	p.conn = c.(socket)
+	p.event("in", "open: "+choice.String())
+	for {
+		typ, data, err := c.ReadMessage(context.Background(), nil)
+		if err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				p.closed(ce)
+			} else {
+				p.event("err", "ReadMessage: "+err.Error())
+			}
+			return
+		}
+		p.event("in", "message: "+describe(typ, data))
+	}
+}
+
+// closed reports the end of the connection: the close event, or the
+// *CloseError that Go's API returns.
+func (p *playground) closed(e *websocket.CloseError) {
+	p.closeEvent.SetText("code " + strconv.Itoa(int(e.Code)) + ", reason " + strconv.Quote(e.Reason) +
+		", wasClean " + strconv.FormatBool(e.WasClean))
+	p.event("in", "close: code "+strconv.Itoa(int(e.Code))+" ("+e.Code.String()+"), reason "+
+		strconv.Quote(e.Reason)+", wasClean "+strconv.FormatBool(e.WasClean))
 }
 
 // doSend runs send(data).

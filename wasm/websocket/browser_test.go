@@ -11,7 +11,9 @@ package websocket
 //  2. builds the package's test binary for js/wasm with `go test -c`;
 //  3. serves, from one httptest server, a page that runs that binary with
 //     Go's wasm_exec.js, and the WebSocket endpoints the tests talk to,
-//     written with duplex's own server/ws;
+//     written with duplex's own server/ws, and those of the HTTP stream
+//     fallback, written with server/httpstream, behind the middleboxes of
+//     server/web/webtest;
 //  4. opens the page in headless Chromium, which browsertest starts and whose
 //     console it copies into the test log, and waits for the Go program in
 //     the page to exit: exit code 0 passes, anything else fails.
@@ -39,6 +41,8 @@ import (
 
 	"duplex/frontend"
 	"duplex/frontend/browsertest"
+	"duplex/server/httpstream"
+	"duplex/server/web/webtest"
 	"duplex/server/ws"
 )
 
@@ -193,6 +197,15 @@ func testServer(wasmPath string) http.Handler {
 		}
 	})
 
+	// The endpoints of the fall back: an echo that speaks both transports,
+	// behind each kind of middlebox that breaks WebSocket.
+	fallback := httpstream.NewEndpoint(&ws.Upgrader{Subprotocols: []string{"duplex.v1"}, ReadLimit: 2 << 20},
+		httpstream.Config{}, func(p httpstream.Peer) { echoPeer(p) })
+	mux.Handle("/ws/fb/echo", fallback)
+	mux.Handle("/ws/fb/refused", webtest.StripUpgrade.Wrap(fallback))
+	mux.Handle("/ws/fb/held", webtest.HoldUpgrade.Wrap(fallback))
+	mux.Handle("/ws/fb/killed", webtest.KillUpgraded.Wrap(fallback))
+
 	// Never answers the handshake, for a Dial that must give up.
 	mux.HandleFunc("/ws/stall", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -201,6 +214,23 @@ func testServer(wasmPath string) http.Handler {
 		}
 	})
 	return mux
+}
+
+// echoPeer sends every message back as it came, over either transport.
+func echoPeer(p httpstream.Peer) {
+	defer p.CloseNow()
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, msg, err := p.ReadMessage(ctx, buf)
+		if err != nil {
+			return
+		}
+		if err := p.WriteMessage(ctx, typ, msg); err != nil {
+			return
+		}
+		buf = msg
+	}
 }
 
 // serveEcho returns a handler that sends every message back as it came.

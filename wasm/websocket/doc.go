@@ -57,6 +57,25 @@
 //   - A connection from New is not open at once: WriteMessage fails until
 //     the open event. Dial, like the server's, returns an open connection.
 //
+// # When WebSocket is blocked
+//
+// Some networks do not let WebSocket through: a proxy strips the Upgrade
+// header, or a middlebox cuts the connection right after its 101. Connect,
+// in connect.go, tries WebSocket first and falls back to Duplex's HTTP
+// stream (duplex/shared/streamclient over the browser's fetch, fetch.go;
+// the server's side is duplex/server/httpstream), which carries the same
+// messages behind the same methods: it returns a conn.Conn, a *Conn or a
+// *streamclient.Conn, with the Choice it made and why. It falls back when
+// WebSocket fails to open, or does not open within a timeout measured from
+// the page's own load (Options.FallbackAfter), and learns from a
+// WebSocket that opens and dies before its first message; it remembers a
+// fall back in localStorage (remember.go) for Options.RememberFor, so that
+// the next pages do not wait for WebSocket to fail again, and then tries
+// WebSocket again. A page forces a transport with Options.Transport, or
+// with ?transport=ws, stream or auto in its address (PageTransport).
+// Dialer and Reconnect connect as Connect does; Dial and New always open
+// a WebSocket.
+//
 // Reconnect, in reconnect.go, keeps a connection coming back with
 // duplex/shared/conn's Reconnecting: it redials with exponential backoff
 // and jitter when the connection drops, waits for the network while the

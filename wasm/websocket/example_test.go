@@ -40,3 +40,23 @@ func Example() {
 		fmt.Println("close:", err)
 	}
 }
+
+// ExampleConnect connects to an endpoint that speaks both transports, and
+// says which one it got: a WebSocket, or, where a proxy blocks WebSocket,
+// the HTTP stream. The connection is used the same way either way.
+func ExampleConnect() {
+	ctx := context.Background()
+	c, choice, err := websocket.Connect(ctx, "/ws/echo", nil)
+	if err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+	defer c.Close(websocket.StatusNormalClosure, "")
+	fmt.Println(choice) // WebSocket, or: HTTP stream: WebSocket did not open within 1.5 s
+	if err := c.WriteMessage(ctx, websocket.Text, []byte("hello")); err != nil {
+		fmt.Println("write:", err)
+		return
+	}
+	_, msg, err := c.ReadMessage(ctx, nil)
+	fmt.Println(string(msg), err)
+}

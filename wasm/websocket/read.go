@@ -93,6 +93,7 @@ func (c *Conn) takeInbox() bool {
 	// One allocation holds the whole burst; each message is a slice of it
 	// whose capacity ends where the message does, so that an append to one
 	// cannot overwrite the next.
+	c.heard = true
 	b := make([]byte, packed.Length())
 	js.CopyBytesToGo(b, packed)
 	for len(b) >= 5 {

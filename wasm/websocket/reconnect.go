@@ -15,9 +15,13 @@ import (
 
 // ReconnectOptions configure Reconnect. The zero value is usable.
 type ReconnectOptions struct {
-	// Subprotocols and HighWater apply to every connection, as in Options.
+	// Subprotocols, HighWater, Transport and OnChoice apply to every
+	// connection, as in Options: each redial chooses the transport again,
+	// as Connect does.
 	Subprotocols []string
 	HighWater    int
+	Transport    Transport
+	OnChoice     func(Choice)
 
 	// The backoff, the hooks and the rest, as conn.ReconnectOptions
 	// describes them. Network nil means the browser's: Network().
@@ -26,9 +30,11 @@ type ReconnectOptions struct {
 
 // Reconnect starts connecting to url, and reconnecting whenever the
 // connection ends, as conn.Reconnect describes, and returns at once;
-// opts.OnState reports the progress. A relative url is resolved against
-// the page's address once, here, and Reconnect fails only if it is
-// invalid. The connections that OnOpen and Conn return are *Conn.
+// opts.OnState reports the progress. Each dial chooses the transport as
+// Connect does: a WebSocket, or the HTTP stream where WebSocket is blocked. A
+// relative url is resolved against the page's address once, here, and
+// Reconnect fails only if it is invalid. The connections that OnOpen and
+// Conn return are *Conn or *streamclient.Conn.
 func Reconnect(url string, opts *ReconnectOptions) (*conn.Reconnecting, error) {
 	abs, err := resolve(url)
 	if err != nil {
@@ -41,19 +47,20 @@ func Reconnect(url string, opts *ReconnectOptions) (*conn.Reconnecting, error) {
 	if o.Network == nil {
 		o.Network = Network()
 	}
-	dial := Dialer(abs, &Options{Subprotocols: o.Subprotocols, HighWater: o.HighWater})
+	dial := Dialer(abs, &Options{Subprotocols: o.Subprotocols, HighWater: o.HighWater, Transport: o.Transport, OnChoice: o.OnChoice})
 	return conn.Reconnect(dial, &o.ReconnectOptions), nil
 }
 
-// Dialer returns a conn.DialFunc that connects to url with Dial, for
-// conn.Reconnect or code written against duplex/shared/conn. A dial that
-// gives up waits for its socket's close event, so that none of its
-// callbacks is left behind.
+// Dialer returns a conn.DialFunc that connects to url with Connect, for
+// conn.Reconnect or code written against duplex/shared/conn: a WebSocket,
+// or, where WebSocket is blocked, the HTTP stream, as opts.Transport
+// says. A WebSocket dial that gives up waits for its socket's close event,
+// so that none of its callbacks is left behind.
 func Dialer(url string, opts *Options) conn.DialFunc {
 	return func(ctx context.Context) (conn.Conn, error) {
-		c, err := Dial(ctx, url, opts)
+		c, _, err := Connect(ctx, url, opts)
 		if err != nil {
-			return nil, err // not a nil *Conn in a non-nil conn.Conn
+			return nil, err
 		}
 		return c, nil
 	}

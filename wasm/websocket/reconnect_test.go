@@ -37,7 +37,9 @@ func reconnect(t *testing.T, url string, opts conn.ReconnectOptions) (*conn.Reco
 		return nil
 	}
 	opts.OnState = func(s conn.State) { log.states <- s }
-	r, err := Reconnect(url, &ReconnectOptions{ReconnectOptions: opts})
+	// WebSocket alone: these tests are about reconnecting, and some of
+	// their endpoints kill connections as a middlebox would.
+	r, err := Reconnect(url, &ReconnectOptions{Transport: TransportWebSocket, ReconnectOptions: opts})
 	if err != nil {
 		t.Fatalf("Reconnect(%q): %v", url, err)
 	}
@@ -272,7 +274,7 @@ func TestReconnectOnOpenError(t *testing.T) {
 	ctx := testContext(t)
 	fail := true
 	var opens []*Conn
-	r, err := Reconnect("/ws/echo", &ReconnectOptions{ReconnectOptions: conn.ReconnectOptions{
+	r, err := Reconnect("/ws/echo", &ReconnectOptions{Transport: TransportWebSocket, ReconnectOptions: conn.ReconnectOptions{
 		MinDelay: 5 * time.Millisecond,
 		Jitter:   ceilingJitter,
 		OnOpen: func(c conn.Conn) error {

@@ -42,6 +42,23 @@ type Options struct {
 	// waits; 0 means DefaultHighWater.
 	HighWater int
 
+	// Transport is how Connect, Dialer and Reconnect connect (see Connect and
+	// Transport); Dial and New always open a WebSocket.
+	Transport Transport
+
+	// FallbackAfter is how long Connect waits for a WebSocket to open before
+	// it falls back to the HTTP stream; 0 means measured from the page's
+	// own load (see Connect).
+	FallbackAfter time.Duration
+
+	// RememberFor is how long Connect remembers that WebSocket failed for a
+	// host; 0 means DefaultRememberFor, and a negative value, never.
+	RememberFor time.Duration
+
+	// OnChoice, if set, is told each choice that Connect, Dialer and
+	// Reconnect make: a page shows which transport it uses, and why.
+	OnChoice func(Choice)
+
 	// Hooks called on the browser's event loop as events arrive, like the
 	// WebSocket's onopen, onmessage, onerror and onclose. They must not
 	// block: to write, or close with Close, start a goroutine. If
@@ -65,8 +82,10 @@ type Conn struct {
 	inbox   js.Value      // the JavaScript side of the queue: its take function
 	ready   chan struct{} // signalled when queue grows or the state changes
 	opened  bool
-	closing bool  // Close, StartClose or CloseNow was called: no more writes
-	err     error // why the connection ended; nil until then
+	heard   bool        // a message has arrived
+	proof   func(error) // set by Connect: told how the connection ended, before Done closes
+	closing bool        // Close, StartClose or CloseNow was called: no more writes
+	err     error       // why the connection ended; nil until then
 	done    chan struct{}
 	// released is closed when the close event has come and the js.Funcs
 	// are released: after CloseNow, a while after done.
@@ -339,8 +358,12 @@ func (c *Conn) end(err error) {
 			c.queue = nil
 		}
 	}
+	proof := c.proof
 	c.mu.Unlock()
 	if first {
+		if proof != nil {
+			proof(err) // before Done: whoever wakes to the end finds it judged
+		}
 		close(c.done) // wakes every waiting ReadMessage, not just one
 		c.signal()
 	}

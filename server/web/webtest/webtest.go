@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ type Site struct {
 	dir  string
 	srv  *httptest.Server
 	site *web.Site
+
+	// What stands between the browser and the site; see SetMiddlebox.
+	middlebox atomic.Int32
 
 	// The TCP connections, and which tab opened them, for DropConns.
 	mu     sync.Mutex
@@ -81,7 +85,7 @@ func Start(demos []web.Demo, logf func(format string, args ...any)) (*Site, erro
 			s.owners[r.RemoteAddr] = c.Value
 			s.mu.Unlock()
 		}
-		s.site.ServeHTTP(w, r)
+		Middlebox(s.middlebox.Load()).Wrap(s.site).ServeHTTP(w, r)
 	}))
 	s.srv.Config.ConnState = func(c net.Conn, state http.ConnState) {
 		addr := c.RemoteAddr().String()
@@ -123,6 +127,11 @@ func moduleRoot() string {
 		dir = parent
 	}
 }
+
+// SetMiddlebox puts m between the browser and the site, for the requests
+// that come from now on: a test of the HTTP stream fallback blocks
+// WebSocket with it, and gives it back with Transparent.
+func (s *Site) SetMiddlebox(m Middlebox) { s.middlebox.Store(int32(m)) }
 
 // Metrics returns the site's metrics.
 func (s *Site) Metrics() *web.Metrics { return s.site.Metrics() }

@@ -5,11 +5,14 @@
 // BenchmarkShimVsJS in measure_test.go, which compares it with the same
 // loops written in plain JavaScript on the same page.
 //
-// It defines goBench(url, n, mode) on the page, which connects to the echo
-// endpoint at url and returns a promise of {ms, msgsPerSec} for n small
-// text messages sent and echoed: one at a time, each waiting for its echo
-// (mode "pingpong"), or all sent first and then all read ("pipelined").
-// goBenchReady is true once goBench is defined.
+// It defines goBench(url, n, mode, transport) on the page, which connects
+// to the echo endpoint at url and returns a promise of {ms, msgsPerSec}
+// for n small text messages sent and echoed: one at a time, each waiting
+// for its echo (mode "pingpong"), or all sent first and then all read
+// ("pipelined"). Without a transport it dials a WebSocket with Dial; with
+// "ws" or "stream", it connects with Connect, forced to that transport,
+// for BenchmarkStreamVsWebSocket. goBenchReady is true once goBench is
+// defined.
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"strconv"
 	"syscall/js"
 
+	"duplex/shared/conn"
 	"duplex/wasm/websocket"
 )
 
@@ -31,12 +35,16 @@ var message = []byte("ping 0123456789a")
 func main() {
 	js.Global().Set("goBench", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		url, n, mode := args[0].String(), args[1].Int(), args[2].String()
+		transport := ""
+		if len(args) > 3 && args[3].Type() == js.TypeString {
+			transport = args[3].String()
+		}
 		var executor js.Func
 		executor = js.FuncOf(func(_ js.Value, settle []js.Value) any {
 			executor.Release()
 			resolve, reject := settle[0], settle[1]
 			go func() { // the loop blocks: not on the browser's event loop
-				ms, err := run(url, n, mode)
+				ms, err := run(url, n, mode, transport)
 				if err != nil {
 					reject.Invoke(js.Global().Get("Error").New(err.Error()))
 					return
@@ -53,21 +61,21 @@ func main() {
 
 // run connects, warms up, and returns how many milliseconds the n messages
 // took, on the page's clock.
-func run(url string, n int, mode string) (float64, error) {
+func run(url string, n int, mode, transport string) (float64, error) {
 	if mode == "hooks" {
 		return runHooks(url, n)
 	}
 	ctx := context.Background()
-	conn, err := websocket.Dial(ctx, url, nil)
+	c, err := dial(ctx, url, transport)
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Close(websocket.StatusNormalClosure, "")
+	defer c.Close(websocket.StatusNormalClosure, "")
 	roundTrip := func() error {
-		if err := conn.WriteMessage(ctx, websocket.Text, message); err != nil {
+		if err := c.WriteMessage(ctx, websocket.Text, message); err != nil {
 			return err
 		}
-		return readEcho(ctx, conn)
+		return readEcho(ctx, c)
 	}
 	for range warmup {
 		if err := roundTrip(); err != nil {
@@ -85,12 +93,12 @@ func run(url string, n int, mode string) (float64, error) {
 		}
 	case "pipelined":
 		for range n {
-			if err := conn.WriteMessage(ctx, websocket.Text, message); err != nil {
+			if err := c.WriteMessage(ctx, websocket.Text, message); err != nil {
 				return 0, err
 			}
 		}
 		for range n {
-			if err := readEcho(ctx, conn); err != nil {
+			if err := readEcho(ctx, c); err != nil {
 				return 0, err
 			}
 		}
@@ -100,8 +108,22 @@ func run(url string, n int, mode string) (float64, error) {
 	return now() - start, nil
 }
 
-func readEcho(ctx context.Context, conn *websocket.Conn) error {
-	typ, data, err := conn.ReadMessage(ctx, nil)
+// dial opens a WebSocket with Dial, or, if transport names one, connects
+// with Connect forced to it.
+func dial(ctx context.Context, url, transport string) (conn.Conn, error) {
+	if transport == "" {
+		return websocket.Dial(ctx, url, nil)
+	}
+	t, ok := websocket.ParseTransport(transport)
+	if !ok {
+		return nil, errors.New("unknown transport " + strconv.Quote(transport))
+	}
+	c, _, err := websocket.Connect(ctx, url, &websocket.Options{Transport: t})
+	return c, err
+}
+
+func readEcho(ctx context.Context, c conn.Conn) error {
+	typ, data, err := c.ReadMessage(ctx, nil)
 	if err != nil {
 		return err
 	}
