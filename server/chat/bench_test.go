@@ -22,10 +22,13 @@ import (
 )
 
 // The benchmarks measure the cost of a room's fan-out and the latency of
-// delivery under load. They are heavy, so they run only with -bench:
+// delivery under load, on each kind of backend: "default", the command's,
+// an embedded NATS JetStream storing in a directory; "memory", -memory's;
+// and "nats", two instances sharing the rooms through a NATS server on a
+// loopback port, standing in for an external one. They are heavy, so
+// they run only with -bench, all at once with
 //
-//	go test ./server/chat -run '^$' -bench Fanout -benchmem
-//	go test ./server/chat -run '^$' -bench Latency -benchtime 3x
+//	go test ./server/chat -run '^$' -bench 'Fanout|Latency' -benchtime 3x -benchmem
 
 // BenchmarkFanout publishes one message to a room of 1,000 or 10,000
 // members and waits until every member's connection has written it. One
@@ -38,11 +41,54 @@ import (
 // read by a minimal client in this process that allocates nothing per
 // message; 10,000 of those would need 20,000 descriptors, beyond the
 // limit of one process.
+//
+// The sinks run on memory's broker, which delivers within Publish; ws runs
+// on each backend, whose Publish returns once the message is stored, and
+// delivery follows.
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1000, 10_000} {
-		b.Run("mem/members="+strconv.Itoa(n), func(b *testing.B) { benchFanoutMem(b, n) })
+		b.Run("sinks/memory/members="+strconv.Itoa(n), func(b *testing.B) { benchFanoutMem(b, n) })
 	}
-	b.Run("ws/members=1000", func(b *testing.B) { benchFanoutWS(b, 1000) })
+	for _, backend := range benchBackends {
+		b.Run("ws/"+backend.name+"/members=1000", func(b *testing.B) { benchFanoutWS(b, backend.brokers(b, 1)[0], 1000) })
+	}
+}
+
+// A benchBackend makes the brokers of n instances sharing their rooms.
+type benchBackend struct {
+	name    string
+	brokers func(b *testing.B, n int) []Broker
+}
+
+var benchBackends = []benchBackend{
+	{"default", func(b *testing.B, n int) []Broker {
+		back, err := OpenBackend(context.Background(), BackendOptions{Data: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(back.Close)
+		brokers := []Broker{back.Hub.cfg.Broker}
+		for len(brokers) < n { // more instances in the process: the same broker
+			brokers = append(brokers, back.Hub.cfg.Broker)
+		}
+		return brokers
+	}},
+	{"memory", func(b *testing.B, n int) []Broker {
+		m := &Memory{}
+		brokers := []Broker{}
+		for range n {
+			brokers = append(brokers, m)
+		}
+		return brokers
+	}},
+	{"nats", func(b *testing.B, n int) []Broker {
+		s := natsServer(b, true)
+		var brokers []Broker
+		for range n {
+			brokers = append(brokers, natsBroker(b, s, NATSOptions{}))
+		}
+		return brokers
+	}},
 }
 
 func benchFanoutMem(b *testing.B, n int) {
@@ -56,8 +102,7 @@ func benchFanoutMem(b *testing.B, n int) {
 	runFanout(b, broker, fan, n)
 }
 
-func benchFanoutWS(b *testing.B, n int) {
-	broker := &Memory{}
+func benchFanoutWS(b *testing.B, broker Broker, n int) {
 	addr := benchServer(b, Config{Broker: broker})
 	fan := newFanout()
 	for i := range n {
@@ -79,12 +124,12 @@ func benchFanoutWS(b *testing.B, n int) {
 
 // runFanout publishes one message per op and waits for all n members to
 // have it. A first, untimed one flushes what the joins queued.
-func runFanout(b *testing.B, broker *Memory, fan *fanout, n int) {
+func runFanout(b *testing.B, broker Broker, fan *fanout, n int) {
 	ctx := context.Background()
 	publish := func() time.Duration {
 		fan.expect(n)
 		start := time.Now()
-		broker.Publish(ctx, &message.Chat{Room: "bench", Time: start.UnixMilli(), Nick: "ann", Text: "hello, everyone"})
+		broker.Publish(ctx, &message.Chat{Room: "bench", Time: start.UnixMilli(), Nick: "ann", Text: "hello, everyone"}, "")
 		took := time.Since(start)
 		fan.wait(b)
 		return took
@@ -132,7 +177,7 @@ func (f *fanout) wait(b *testing.B) {
 // those would send 50 million presence changes, and 10,000 lists of up to
 // 10,000 names, before the benchmark starts.
 func joinQuietly(b *testing.B, h *Hub, c *client, room, nick string) {
-	r, _, err := h.join(context.Background(), c, room, nick)
+	r, _, err := h.join(context.Background(), c, room, nick, Holder{Owner: nick, Session: nick})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,10 +200,12 @@ func sinkClient(b *testing.B, h *Hub, s *sink) *client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := &client{hub: h, conn: conn, queue: make(chan []byte, h.cfg.QueueSize), done: make(chan struct{}), rooms: map[string]*room{}}
+	c := &client{hub: h, conn: conn, version: message.Version, written: make(chan struct{}), rooms: map[string]*room{},
+		out: outQueue{limit: h.cfg.QueueBytes, wake: make(chan struct{}, 1)}}
 	go c.writeLoop()
 	b.Cleanup(func() {
-		close(c.done)
+		c.out.finish()
+		<-c.written
 		conn.CloseNow()
 	})
 	return c
@@ -209,17 +256,14 @@ func (s *sink) SetDeadline(time.Time) error      { return nil }
 func (s *sink) SetReadDeadline(time.Time) error  { return nil }
 func (s *sink) SetWriteDeadline(time.Time) error { return nil }
 
-// benchServer starts a chat server on a loopback port, as router.go sets
-// up /ws/chat, and returns its address.
+// benchServer starts a chat server on a loopback port, serving a hub
+// through the chat's Endpoint, and returns its address.
 func benchServer(b *testing.B, cfg Config) string {
 	hub := NewHub(cfg)
 	conns := &ws.Group{}
-	upgrader := &ws.Upgrader{Subprotocols: []string{message.Subprotocol}, ReadLimit: message.MaxClientMessage, Group: conns}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := upgrader.Upgrade(w, r); err == nil {
-			go hub.Serve(c)
-		}
-	}))
+	srv := httptest.NewUnstartedServer(NewEndpoint(func() *Hub { return hub }, EndpointOptions{Upgrader: ws.Upgrader{Group: conns}, MaxConnsPerAddr: 1 << 20}))
+	srv.Listener = countingListener{srv.Listener}
+	srv.Start()
 	b.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -227,6 +271,29 @@ func benchServer(b *testing.B, cfg Config) string {
 		conns.Close(ctx, wire.StatusGoingAway, "benchmark over")
 	})
 	return srv.Listener.Addr().String()
+}
+
+// serverWrites counts the writes to the sockets of every benchServer: the
+// system calls that delivering costs the server, whatever the machine's
+// load.
+var serverWrites atomic.Int64
+
+// A countingListener counts the writes to the sockets it accepts.
+type countingListener struct{ net.Listener }
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c}, nil
+}
+
+type countingConn struct{ net.Conn }
+
+func (c countingConn) Write(p []byte) (int, error) {
+	serverWrites.Add(1)
+	return c.Conn.Write(p)
 }
 
 // A rawClient is a minimal WebSocket client that reads frames straight
@@ -327,15 +394,28 @@ func (c *rawClient) next() (wire.Header, []byte, error) {
 // message a second, spread evenly: n members make n messages and n²
 // deliveries a second. Each op is one second of that load; -benchtime 3x
 // measures three. The clients run in this process, on the same cores as
-// the server, and stamp each message with a monotonic clock reading.
+// the server, and stamp each message with a monotonic clock reading. On
+// "nats", the members are split between two instances.
 //
 // Reported: the p50, p99 and maximum latency, the deliveries made per
 // second, those lost, and the members the server disconnected for reading
 // too slowly (which is what happens to a room beyond what the machine can
 // carry).
 func BenchmarkLatency(b *testing.B) {
-	for _, n := range []int{100, 200, 300, 400, 500, 1000} {
-		b.Run("members="+strconv.Itoa(n), func(b *testing.B) { benchLatency(b, n, benchServer(b, Config{})) })
+	for _, backend := range benchBackends {
+		instances := 1
+		if backend.name == "nats" {
+			instances = 2
+		}
+		for _, n := range []int{100, 500, 1000} {
+			b.Run(backend.name+"/members="+strconv.Itoa(n), func(b *testing.B) {
+				var addrs []string
+				for _, broker := range backend.brokers(b, instances) {
+					addrs = append(addrs, benchServer(b, Config{Broker: broker}))
+				}
+				benchLatency(b, n, addrs...)
+			})
+		}
 	}
 }
 
@@ -354,13 +434,23 @@ func benchLatency(b *testing.B, n int, addrs ...string) {
 		return sent >= windowStart.Load() && (end == 0 || sent < end)
 	}
 
+	// Each receiver counts what it got on its own, so that the readers
+	// do not contend for one counter a million times a second.
 	type receiver struct {
 		latencies []int64
+		received  atomic.Int64
 		kicked    string
+		_         [64]byte // its own cache line
 	}
 	receivers := make([]receiver, n)
+	received := func() (total int64) {
+		for i := range receivers {
+			total += receivers[i].received.Load()
+		}
+		return total
+	}
 	clients := make([]*rawClient, n)
-	var received, sent atomic.Int64
+	var sent atomic.Int64
 	var readers sync.WaitGroup
 	for i := range n {
 		c := dialRaw(b, addrs[i%len(addrs)])
@@ -376,7 +466,7 @@ func benchLatency(b *testing.B, n int, addrs ...string) {
 					stamp, ok := chatStamp(p)
 					if ok && inWindow(stamp) {
 						r.latencies = append(r.latencies, now()-stamp)
-						received.Add(1)
+						r.received.Add(1)
 					}
 				}
 			}, func(code wire.StatusCode, reason string) {
@@ -417,17 +507,19 @@ func benchLatency(b *testing.B, n int, addrs ...string) {
 	}
 
 	time.Sleep(time.Until(start.Add(time.Second))) // a second to warm up
+	writesBefore := serverWrites.Load()
 	windowStart.Store(now())
 	for b.Loop() {
 		time.Sleep(time.Second)
 	}
 	windowEnd.Store(now())
+	writes := serverWrites.Load() - writesBefore
 	stop()
 	senders.Wait()
 
 	// Wait for the deliveries still on their way, then stop the readers.
 	want := sent.Load() * int64(n)
-	for deadline := time.Now().Add(10 * time.Second); received.Load() < want && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); received() < want && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.StopTimer()
@@ -438,7 +530,8 @@ func benchLatency(b *testing.B, n int, addrs ...string) {
 
 	var all []int64
 	kicked := 0
-	for _, r := range receivers {
+	for i := range receivers {
+		r := &receivers[i]
 		all = append(all, r.latencies...)
 		if r.kicked != "" {
 			kicked++
@@ -458,6 +551,7 @@ func benchLatency(b *testing.B, n int, addrs ...string) {
 	b.ReportMetric(float64(len(all))/time.Duration(windowEnd.Load()-windowStart.Load()).Seconds(), "deliveries/s")
 	b.ReportMetric(float64(want-int64(len(all))), "lost")
 	b.ReportMetric(float64(kicked), "kicked")
+	b.ReportMetric(float64(len(all))/float64(writes), "deliveries/write")
 }
 
 // chatStamp returns the send time that a Chat's text holds, reading the
@@ -481,11 +575,11 @@ func chatStamp(p []byte) (int64, bool) {
 		return 0, false
 	}
 	n, k := binary.Uvarint(p)
-	if k <= 0 || uint64(len(p)-k) != n {
+	if k <= 0 || uint64(len(p)-k) < n { // then, in version 2, the ID
 		return 0, false
 	}
 	var stamp int64
-	for _, d := range p[k:] {
+	for _, d := range p[k : k+int(n)] {
 		if d < '0' || d > '9' {
 			return 0, false
 		}

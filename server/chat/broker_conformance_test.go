@@ -36,7 +36,7 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 		var want []message.Chat
 		for i, room := range []string{"a", "a", "b", "a", "b"} {
 			c := &message.Chat{Room: room, Time: 1700000000000 + int64(i), Nick: "nick" + strconv.Itoa(i), Text: "text " + strconv.Itoa(i)}
-			if err := b.Publish(ctx, c); err != nil {
+			if _, err := b.Publish(ctx, c, ""); err != nil {
 				t.Fatal(err)
 			}
 			want = append(want, *c)
@@ -208,7 +208,7 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 		for w := range writers {
 			wg.Go(func() {
 				for i := range each {
-					if err := b.Publish(ctx, &message.Chat{Room: "r", Nick: "w" + strconv.Itoa(w), Text: strconv.Itoa(i)}); err != nil {
+					if _, err := b.Publish(ctx, &message.Chat{Room: "r", Nick: "w" + strconv.Itoa(w), Text: strconv.Itoa(i)}, ""); err != nil {
 						errs <- err
 						return
 					}
@@ -252,16 +252,28 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 				t.Errorf("Members(%s) = %q, %v; want %q", room, got, err, want)
 			}
 		}
-		claim := func(room, nick string, want bool) {
+		// Each claim is another client's: its own owner and session.
+		n := 0
+		claim := func(room, nick string, want bool) Holder {
 			t.Helper()
-			if ok, err := b.Claim(ctx, room, nick); ok != want || err != nil {
+			n++
+			h := Holder{Owner: "owner" + strconv.Itoa(n), Session: "session" + strconv.Itoa(n)}
+			if ok, err := b.Claim(ctx, room, nick, h); ok != want || err != nil {
 				t.Errorf("Claim(%s, %q) = %v, %v; want %v", room, nick, ok, err, want)
+			}
+			return h
+		}
+		release := func(room, nick string, h Holder, want bool) {
+			t.Helper()
+			if released, err := b.Release(ctx, room, nick, h.Session); released != want || err != nil {
+				t.Errorf("Release(%s, %q) = %v, %v; want %v", room, nick, released, err, want)
 			}
 		}
 		members("a")
 		nicks := []string{"ann", "Zoë Smith", "山田", "a.b-c_d", "ann-2"}
+		held := map[string]Holder{}
 		for _, nick := range nicks {
-			claim("a", nick, true)
+			held[nick] = claim("a", nick, true)
 		}
 		claim("a", "ann", false)
 		claim("a", "Zoë Smith", false)
@@ -270,12 +282,9 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 		members("a", append(nicks, "ANN")...)
 		members("b", "ann")
 		members("c")
-		if err := b.Release(ctx, "a", "ann"); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Release(ctx, "a", "Zoë Smith"); err != nil {
-			t.Fatal(err)
-		}
+		release("a", "ann", held["ann"], true)
+		release("a", "Zoë Smith", held["Zoë Smith"], true)
+		release("a", "ann", held["ann"], false) // released already
 		members("a", "山田", "a.b-c_d", "ann-2", "ANN")
 		members("b", "ann")
 		claim("a", "Zoë Smith", true)
@@ -283,17 +292,15 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 		claim("a", "ann", false)
 		members("a", append(nicks, "ANN")...)
 		// Releasing a nickname not claimed changes nothing.
-		if err := b.Release(ctx, "c", "nobody"); err != nil {
-			t.Error(err)
-		}
+		release("c", "nobody", Holder{Session: "s"}, false)
 		members("c")
 
 		// Racing claims: one wins.
 		var won atomic.Int32
 		var wg sync.WaitGroup
-		for range 8 {
+		for i := range 8 {
 			wg.Go(func() {
-				ok, err := b.Claim(ctx, "d", "bob")
+				ok, err := b.Claim(ctx, "d", "bob", Holder{Owner: "o" + strconv.Itoa(i), Session: "s" + strconv.Itoa(i)})
 				if err != nil {
 					t.Error(err)
 				}
@@ -307,6 +314,72 @@ func testBrokerConformance(t *testing.T, newBroker func(t *testing.T, keep int) 
 			t.Errorf("%d of 8 racing claims won, want 1", won.Load())
 		}
 	})
+
+	t.Run("Takeover", func(t *testing.T) {
+		// A client that comes back — the same owner, a new session — takes
+		// its nickname over; the old session no longer releases it.
+		b := newBroker(t, 0)
+		old := Holder{Owner: "ann-token", Session: "first"}
+		back := Holder{Owner: "ann-token", Session: "second"}
+		for _, h := range []Holder{old, back} {
+			if ok, err := b.Claim(ctx, "r", "ann", h); !ok || err != nil {
+				t.Fatalf("Claim(ann) for session %s = %v, %v", h.Session, ok, err)
+			}
+		}
+		if ok, err := b.Claim(ctx, "r", "ann", Holder{Owner: "someone else", Session: "third"}); ok || err != nil {
+			t.Fatalf("Claim(ann) by another owner = %v, %v; want false", ok, err)
+		}
+		if released, err := b.Release(ctx, "r", "ann", old.Session); released || err != nil {
+			t.Errorf("the old session's Release = %v, %v; want false", released, err)
+		}
+		if got, err := b.Members(ctx, "r"); err != nil || !slices.Equal(got, []string{"ann"}) {
+			t.Errorf("Members = %q, %v; want ann", got, err)
+		}
+		if released, err := b.Release(ctx, "r", "ann", back.Session); !released || err != nil {
+			t.Errorf("the new session's Release = %v, %v; want true", released, err)
+		}
+	})
+
+	t.Run("Dedup", func(t *testing.T) {
+		// A message published again under its msgID is stored and
+		// delivered once, and given the first one's number; without a
+		// msgID, or under another, it is a new message.
+		b := newBroker(t, 0)
+		var c confCollector
+		stop, err := b.Subscribe("r", c.deliver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+		publish := func(text, id string, wantSeq uint64, wantDup bool) {
+			t.Helper()
+			m := &message.Chat{Room: "r", Nick: "ann", Text: text, ID: 7}
+			dup, err := b.Publish(ctx, m, id)
+			if err != nil || m.Seq != wantSeq || dup != wantDup {
+				t.Errorf("Publish(%q, %q) = seq %d, duplicate %v, %v; want %d, %v", text, id, m.Seq, dup, err, wantSeq, wantDup)
+			}
+		}
+		publish("one", "ann.1", 1, false)
+		publish("two", "ann.2", 2, false)
+		publish("one", "ann.1", 1, true)
+		publish("again", "", 3, false)
+		publish("again", "", 4, false)
+		publish("one", "bob.1", 5, false)
+		publish("two", "ann.2", 2, true)
+		got := confChats(c.waitFor(t, func(chats []message.Chat, _ []message.Message) bool { return len(chats) >= 5 }))
+		if !confIsRun(got, 1, 5) {
+			t.Errorf("delivered %s, want 1…5", confSeqs(got))
+		}
+		// The log keeps the sender's ID.
+		msgs, _, err := b.Since(ctx, "r", 0, 10)
+		if err != nil || len(msgs) != 5 || msgs[0].ID != 7 || msgs[0].Text != "one" {
+			t.Errorf("Since = %+v, %v", msgs, err)
+		}
+		time.Sleep(100 * time.Millisecond) // nothing more is delivered
+		if n := len(confChats(c.all())); n != 5 {
+			t.Errorf("%d chats delivered, want 5", n)
+		}
+	})
 }
 
 // confPublish publishes n chats to room and returns them, numbered.
@@ -315,7 +388,7 @@ func confPublish(t *testing.T, b Broker, room string, n int) []message.Chat {
 	var sent []message.Chat
 	for i := range n {
 		c := &message.Chat{Room: room, Time: time.Now().UnixMilli(), Nick: "ann", Text: "hello " + strconv.Itoa(i)}
-		if err := b.Publish(context.Background(), c); err != nil {
+		if _, err := b.Publish(context.Background(), c, ""); err != nil {
 			t.Fatal(err)
 		}
 		sent = append(sent, *c)

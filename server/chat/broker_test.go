@@ -4,8 +4,10 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"duplex/shared/message"
 )
@@ -17,7 +19,7 @@ func memWith(t *testing.T, keep, n int) *Memory {
 	m := &Memory{Keep: keep}
 	for i := 1; i <= n; i++ {
 		c := &message.Chat{Room: "go", Nick: "ann", Text: strconv.Itoa(i)}
-		if err := m.Publish(context.Background(), c); err != nil {
+		if _, err := m.Publish(context.Background(), c, ""); err != nil {
 			t.Fatal(err)
 		}
 		if c.Seq != uint64(i) {
@@ -55,7 +57,7 @@ func TestMemoryPublish(t *testing.T) {
 	// Each room counts on its own.
 	for i := 1; i <= 2; i++ {
 		c := &message.Chat{Room: "rust", Text: "x"}
-		m.Publish(context.Background(), c)
+		m.Publish(context.Background(), c, "")
 		if c.Seq != uint64(i) {
 			t.Errorf("rust's message %d numbered %d", i, c.Seq)
 		}
@@ -63,7 +65,7 @@ func TestMemoryPublish(t *testing.T) {
 	// The log holds a copy: changing the message afterwards changes
 	// nothing.
 	c := &message.Chat{Room: "go", Text: "4"}
-	m.Publish(context.Background(), c)
+	m.Publish(context.Background(), c, "")
 	c.Text = "changed"
 	msgs, last, _ := m.Latest(context.Background(), "go", 10)
 	if last != 4 || !slices.Equal(memSeqs(t, msgs), memSpan(1, 4)) {
@@ -180,14 +182,14 @@ func TestMemorySubscribe(t *testing.T) {
 	stopOther, _ := m.Subscribe("go", func(msg message.Message) { other = append(other, msg) })
 	m.Subscribe("rust", func(msg message.Message) { t.Errorf("rust's subscriber got %v", msg) })
 
-	m.Publish(ctx, &message.Chat{Room: "go", Text: "1"})
+	m.Publish(ctx, &message.Chat{Room: "go", Text: "1"}, "")
 	m.Announce(ctx, "go", &message.Typing{Room: "go", Nick: "ann", Active: true})
-	m.Publish(ctx, &message.Chat{Room: "go", Text: "2"})
+	m.Publish(ctx, &message.Chat{Room: "go", Text: "2"}, "")
 	stopOther()
-	m.Publish(ctx, &message.Chat{Room: "go", Text: "3"})
+	m.Publish(ctx, &message.Chat{Room: "go", Text: "3"}, "")
 	stop()
 	stop() // twice is harmless
-	m.Publish(ctx, &message.Chat{Room: "go", Text: "4"})
+	m.Publish(ctx, &message.Chat{Room: "go", Text: "4"}, "")
 	m.Announce(ctx, "go", &message.Typing{Room: "go", Nick: "ann"})
 
 	describe := func(msgs []message.Message) []string {
@@ -226,7 +228,7 @@ func TestMemoryConcurrentPublish(t *testing.T) {
 	for range publishers {
 		wg.Go(func() {
 			for range each {
-				m.Publish(context.Background(), &message.Chat{Room: "go", Text: "x"})
+				m.Publish(context.Background(), &message.Chat{Room: "go", Text: "x"}, "")
 			}
 		})
 	}
@@ -237,5 +239,58 @@ func TestMemoryConcurrentPublish(t *testing.T) {
 	msgs, ok, _ := m.Since(context.Background(), "go", publishers*each-10, 100)
 	if !ok || len(msgs) != 10 {
 		t.Errorf("Since the first kept = %d messages, %v", len(msgs), ok)
+	}
+}
+
+// A room's log keeps Keep messages, MaxBytes of them, none older than
+// MaxAge; message IDs are remembered for Dedup.
+func TestMemoryBounds(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1e9, 0)
+	m := &Memory{Keep: 5, MaxBytes: 3 * (100 + 3 + 48), MaxAge: time.Hour, Dedup: time.Minute, clock: func() time.Time { return now }}
+	publish := func(text, id string) uint64 {
+		t.Helper()
+		c := &message.Chat{Room: "go", Nick: "ann", Text: text}
+		if _, err := m.Publish(ctx, c, id); err != nil {
+			t.Fatal(err)
+		}
+		return c.Seq
+	}
+	kept := func() []uint64 {
+		t.Helper()
+		msgs, _, err := m.Latest(ctx, "go", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []uint64
+		for _, c := range msgs {
+			seqs = append(seqs, c.Seq)
+		}
+		return seqs
+	}
+	for i := range 7 {
+		publish(strconv.Itoa(i), "")
+	}
+	if got := kept(); !slices.Equal(got, memSpan(3, 7)) {
+		t.Errorf("Keep 5: kept %v", got)
+	}
+	for range 2 {
+		publish(strings.Repeat("x", 100), "")
+	}
+	if got := kept(); !slices.Equal(got, memSpan(6, 9)) {
+		t.Errorf("MaxBytes: kept %v", got) // two large ones and two small fit
+	}
+	now = now.Add(2 * time.Hour)
+	if got := kept(); len(got) != 0 {
+		t.Errorf("MaxAge: kept %v", got)
+	}
+
+	first := publish("once", "ann.1")
+	if again := publish("once", "ann.1"); again != first {
+		t.Errorf("published again within Dedup: %d, first %d", again, first)
+	}
+	now = now.Add(2 * time.Minute)
+	if again := publish("once", "ann.1"); again == first {
+		t.Error("published again after Dedup: not stored again")
 	}
 }

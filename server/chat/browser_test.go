@@ -56,10 +56,18 @@ func chatTabs(t *testing.T) (first, second *browsertest.Tab) {
 	return b.Tab, b.NewTab(t, chromedp.WithNewBrowserContext())
 }
 
-// joinChat opens the chat in tab and joins room as nick.
+// joinChat opens the chat of the package's site in tab and joins room as
+// nick.
 func joinChat(t *testing.T, tab *browsertest.Tab, room, nick string) {
 	t.Helper()
-	tab.Do(chromedp.Navigate(site.Get(t).URL + "/chat"))
+	joinChatAt(t, tab, site.Get(t).URL, room, nick)
+}
+
+// joinChatAt opens the chat of the site at url in tab and joins room as
+// nick.
+func joinChatAt(t *testing.T, tab *browsertest.Tab, url, room, nick string) {
+	t.Helper()
+	tab.Do(chromedp.Navigate(url + "/chat"))
 	webtest.WaitLive(tab)
 	tab.WaitFor("the Join button to be enabled", `!document.querySelector("#chat-join").disabled`)
 	if got := browsertest.Eval[string](tab, `document.querySelector("#chat-nick").value`); got == "" {
@@ -177,7 +185,7 @@ func TestChatPageInBrowser(t *testing.T) {
 	// disconnected).
 	sendChat(bob, "   ")
 	bob.WaitFor("the error", `document.querySelector("#chat-error").textContent !== ""`)
-	if got := webtest.Text(bob, "#chat-error"); got != "bad message: text is blank" {
+	if got := webtest.Text(bob, "#chat-error"); got != "Not sent: bad message: text is blank" {
 		t.Errorf("#chat-error reads %q", got)
 	}
 	browsertest.Eval[bool](bob, `(() => {
@@ -264,8 +272,12 @@ func TestChatResumeInBrowser(t *testing.T) {
 	bob.WaitFor("bob's page to notice", `document.querySelector("#status").dataset.state === "reconnecting" &&
 		document.querySelector("#status").textContent.includes("Offline: waiting for the network")`)
 	ann.WaitFor("bob to leave ann's room", presenceIs("ann"))
-	if !browsertest.Eval[bool](bob, `document.querySelector("#chat-send").disabled`) {
-		t.Error("Send is enabled while bob is offline")
+
+	// What bob writes meanwhile waits, greyed, marked "sending…".
+	sendChat(bob, "written offline")
+	bob.WaitFor("bob's message to wait", `[...document.querySelectorAll("#chat-messages li.pending")].map(li => li.textContent).join() === "sending…bobwritten offline"`)
+	if browsertest.Eval[string](bob, `document.querySelector("#chat-text").value`) != "" {
+		t.Error("the text box still holds the message, which the outbox has")
 	}
 
 	// Ann writes 20 messages meanwhile, a little slower than the server's
@@ -286,8 +298,11 @@ func TestChatResumeInBrowser(t *testing.T) {
 	setOffline(t, bob, false)
 	bob.WaitFor("bob to resume", `document.querySelector("#status").dataset.state === "live" &&
 		document.querySelector("#status").textContent === "Live again: reconnected, resumed (20 missed messages)."`)
+	// Then what bob wrote offline goes out, once he has caught up.
+	want = append(want, "bob: written offline")
 	waitLines(t, bob, room, want)
 	waitLines(t, ann, room, want)
+	bob.WaitFor("the outbox to empty", `document.querySelectorAll("#chat-messages li.pending").length === 0`)
 	// The status line went through these, in order, and maybe others.
 	statuses := browsertest.Eval[[]string](bob, `statuses`)
 	t.Logf("bob's status line since the outage:\n\t%s", strings.Join(statuses, "\n\t"))

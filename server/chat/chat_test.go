@@ -22,8 +22,8 @@ func TestJoin(t *testing.T) {
 	url := newServer(t, fast)
 	ann := dial(t, url, "ann")
 	r := join(ann, "go", "ann")
-	if want := (message.Joined{Room: "go", Nick: "ann"}); *r.joined != want {
-		t.Errorf("got %s, want %+v", show(r.joined), want)
+	if want := (message.Joined{Room: "go", Nick: "ann", Token: r.joined.Token}); *r.joined != want || len(r.joined.Token) < 16 {
+		t.Errorf("got %s, want %+v with a token", show(r.joined), want)
 	}
 	if want := []string{"ann"}; !slices.Equal(r.presence.Nicks, want) {
 		t.Errorf("got %s, want nicks %q", show(r.presence), want)
@@ -38,7 +38,7 @@ func TestJoin(t *testing.T) {
 	say(ann, "go", "two")
 	bob := dial(t, url, "bob")
 	r = join(bob, "go", "  bob ")
-	if want := (message.Joined{Room: "go", Nick: "bob", LastSeq: 2}); *r.joined != want {
+	if want := (message.Joined{Room: "go", Nick: "bob", LastSeq: 2, Token: r.joined.Token}); *r.joined != want {
 		t.Errorf("got %s, want %+v", show(r.joined), want)
 	}
 	if got := texts(r.history.Messages); !slices.Equal(got, []string{"one", "two"}) {
@@ -286,7 +286,9 @@ func TestBadMessage(t *testing.T) {
 	}{
 		{"empty", []byte{}},
 		{"version only", []byte{message.Version}},
-		{"version 2", []byte{2, byte(message.KindSend), 2, 'g', 'o', 2, 'h', 'i'}},
+		{"version 3", []byte{3, byte(message.KindSend), 2, 'g', 'o', 2, 'h', 'i'}},
+		{"version 1 on a version 2 connection", message.AppendVersion(nil, 1, &message.Send{Room: "go", Text: "hi"})},
+		{"version 2 without the ID", []byte{2, byte(message.KindSend), 2, 'g', 'o', 2, 'h', 'i'}},
 		{"unknown kind", []byte{message.Version, 200}},
 		{"truncated", []byte{message.Version, byte(message.KindSend), 5, 'g', 'o'}},
 		{"trailing byte", append(message.Append(nil, &message.Leave{Room: "go"}), 0)},
@@ -479,7 +481,7 @@ func TestResume(t *testing.T) {
 	tests := []struct {
 		name    string
 		history int    // Config.History
-		queue   int    // Config.QueueSize
+		queue   int    // Config.QueueBytes
 		keep    int    // Memory.Keep
 		seen    uint64 // messages read before disconnecting
 		missed  int    // messages sent while away
@@ -497,15 +499,16 @@ func TestResume(t *testing.T) {
 		{name: "too far behind, small history", history: 20, keep: 50, seen: 10, missed: 80, reset: true, first: 71},
 		{name: "server restarted", seen: 5, missed: 3, after: 1000, reset: true, first: 1},
 		// All the batches are queued at once: no more than half the
-		// queue's worth, lest the client be dropped as too slow.
-		{name: "batches filling half the queue", history: 10, queue: 8, seen: 5, missed: 40, first: 6},
-		{name: "more batches than half the queue", history: 10, queue: 8, seen: 5, missed: 41, reset: true, first: 37},
+		// queue's worth, lest the client be dropped as too slow. A batch
+		// of 10 takes some 250 bytes.
+		{name: "batches within half the queue", history: 10, queue: 4000, seen: 5, missed: 40, first: 6},
+		{name: "more batches than half the queue", history: 10, queue: 1000, seen: 5, missed: 80, reset: true, first: 76},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := fast
 			cfg.History = tc.history
-			cfg.QueueSize = tc.queue
+			cfg.QueueBytes = tc.queue
 			cfg.Broker = &chat.Memory{Keep: tc.keep}
 			url := newServer(t, cfg)
 			pub := dial(t, url, "pub")
@@ -749,7 +752,11 @@ func TestRateLimit(t *testing.T) {
 	if code != ws.StatusPolicyViolation || reason != "rate limit exceeded" {
 		t.Errorf("closed with %d %q, want 1008 %q", code, reason, "rate limit exceeded")
 	}
-	// The close may overtake an error still queued: nothing else comes.
+	// The errors for the spam refused before the close come before it,
+	// and nothing else does.
+	if len(msgs) == 0 {
+		t.Error("no error came before the close")
+	}
 	for _, m := range msgs {
 		if e, ok := m.(*message.Error); !ok || e.Code != message.CodeRateLimited {
 			t.Errorf("before the close: %s", show(m))
@@ -784,15 +791,17 @@ func TestRateLimitSparesLeave(t *testing.T) {
 	}
 }
 
-// A message larger than the read limit closes the connection with 1009;
-// the largest valid message fits.
+// A text over message.MaxText is answered with the protocol's CodeTooLong,
+// whatever its size up to the endpoint's read limit of 64 KiB; a message
+// larger than that closes the connection with 1009. The largest valid
+// message fits.
 func TestSizeLimit(t *testing.T) {
 	url := newServer(t, fast)
 	room := strings.Repeat("r", message.MaxRoom)
 	ann := dial(t, url, "ann")
 	join(ann, room, "ann")
 
-	largest := message.Append(nil, &message.Send{Room: room, Text: strings.Repeat("x", message.MaxText)})
+	largest := message.Append(nil, &message.Send{Room: room, Text: strings.Repeat("x", message.MaxText), ID: 1<<64 - 1})
 	if len(largest) != message.MaxClientMessage {
 		t.Fatalf("the largest Send has %d bytes", len(largest))
 	}
@@ -800,8 +809,16 @@ func TestSizeLimit(t *testing.T) {
 	if m := expect[*message.Chat](ann); len(m.Text) != message.MaxText {
 		t.Fatalf("got a text of %d bytes", len(m.Text))
 	}
+	expect[*message.Ack](ann)
 
-	ann.write(append(largest, 0))
+	for i, size := range []int{message.MaxText + 1, 60 << 10} {
+		ann.send(&message.Send{Room: room, Text: strings.Repeat("x", size), ID: uint64(i + 2)})
+		if e := expectError(ann, message.CodeTooLong, room); e.ID != uint64(i+2) {
+			t.Errorf("a text of %d bytes: the error names message %d, want %d", size, e.ID, i+2)
+		}
+	}
+
+	ann.send(&message.Send{Room: room, Text: strings.Repeat("x", 64<<10), ID: 9})
 	msgs, code, _ := readToClose(ann)
 	if code != ws.StatusMessageTooBig || len(msgs) != 0 {
 		t.Errorf("closed with %d after %d messages, want 1009 after none", code, len(msgs))
@@ -811,9 +828,8 @@ func TestSizeLimit(t *testing.T) {
 // A member that does not read is disconnected once its queue is full,
 // with 1008 and a reason; the room goes on without waiting for it.
 func TestSlowReader(t *testing.T) {
-	const queue = 8
 	cfg := fast
-	cfg.QueueSize = queue
+	cfg.QueueBytes = 8 << 10 // eight of the messages below
 	// Small socket buffers fill after a few messages, rather than the
 	// megabytes of loopback's defaults.
 	url := startServer(t, cfg, func(l net.Listener) net.Listener { return smallSendBuffers{l} })

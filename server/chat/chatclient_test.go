@@ -25,11 +25,12 @@ type uiLog struct {
 	changed chan struct{} // closed and replaced on each change
 	lines   map[string][]string
 	joined  map[string]bool
+	pending map[string]int // messages in each room's outbox
 	status  chatclient.Status
 }
 
 func newUILog() *uiLog {
-	return &uiLog{changed: make(chan struct{}), lines: map[string][]string{}, joined: map[string]bool{}}
+	return &uiLog{changed: make(chan struct{}), lines: map[string][]string{}, joined: map[string]bool{}, pending: map[string]int{}}
 }
 
 func (u *uiLog) update(f func()) {
@@ -51,6 +52,10 @@ func (u *uiLog) Message(m message.Chat, _ bool) {
 func (u *uiLog) HistoryReset(room string) { u.update(func() { u.lines[room] = nil }) }
 func (u *uiLog) NickTaken(_, _, _ string) {}
 func (u *uiLog) Error(error)              {}
+func (u *uiLog) Outbox(room string, p []chatclient.Pending) {
+	u.update(func() { u.pending[room] = len(p) })
+}
+func (u *uiLog) Refused(_, _ string, _ error) {}
 
 // waitUntil waits until ok, called under the log's lock, holds.
 func (u *uiLog) waitUntil(t *testing.T, what string, ok func() bool) {

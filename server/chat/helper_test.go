@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -25,10 +24,9 @@ const wait = 5 * time.Second
 // that send more than a handful of messages.
 var fast = chat.Config{Rate: 1e9, Burst: 1e9}
 
-// newServer starts a chat server on a loopback port and returns its
-// ws:// URL. It upgrades as router.go's /ws/chat does: the chat
-// subprotocol, message.MaxClientMessage as the read limit, and the
-// connection served from a goroutine of its own.
+// newServer starts a chat server on a loopback port, serving a hub
+// through the chat's Endpoint, as the demo does, and returns its ws://
+// URL.
 func newServer(t testing.TB, cfg chat.Config) string {
 	return startServer(t, cfg, nil)
 }
@@ -39,18 +37,7 @@ func startServer(t testing.TB, cfg chat.Config, wrap func(net.Listener) net.List
 	t.Helper()
 	hub := chat.NewHub(cfg)
 	conns := &ws.Group{}
-	upgrader := &ws.Upgrader{
-		Subprotocols: []string{message.Subprotocol},
-		ReadLimit:    message.MaxClientMessage,
-		Group:        conns,
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := upgrader.Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		go hub.Serve(c)
-	}))
+	srv := httptest.NewUnstartedServer(chat.NewEndpoint(func() *chat.Hub { return hub }, chat.EndpointOptions{Upgrader: ws.Upgrader{Group: conns}}))
 	if wrap != nil {
 		srv.Listener = wrap(srv.Listener)
 	}

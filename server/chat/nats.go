@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,8 +26,13 @@ import (
 // holds the room's chats on the subject <prefix>.room.<room>. A stream's
 // sequence numbers are the room's: they start at 1 and go up by one with
 // each message, the same on every instance. The streams are created when a
-// room is first used, keep the room's latest Keep messages, and refuse
-// the deletion of single messages, so that the log has no holes.
+// room is first used — at most MaxRooms of them — keep the room's latest
+// Keep messages, up to MaxBytes, none older than MaxAge, and refuse the
+// deletion of single messages, so that the log has no holes. A stream
+// whose messages have all aged out, and that nobody reads, is deleted
+// (nats_janitor.go). A message published under a msgID is stored once
+// within Dedup: that is JetStream's de-duplication, by the Nats-Msg-Id
+// header.
 //
 // Chats reach the subscribers of every instance, the publishing one
 // included, through an ordered consumer of the room's stream, so that all
@@ -34,25 +40,33 @@ import (
 // logged: they go through core NATS on <prefix>.event.<room>.
 //
 // Nicknames are claimed in a key-value bucket, <prefix>_presence: see
-// nats_presence.go.
+// nats_presence.go. The instances tell one another they are alive on
+// <prefix>.instance, and the nicknames of one that stops are released, and
+// announced gone, within seconds: see nats_instances.go.
 //
 // Since and Latest read the log with batched direct gets, which need NATS
-// server 2.11 or later.
+// server 2.11 or later. When this instance subscribes to the room, as it
+// does for every room it has members in, they read up to the last chat
+// the subscription delivered, without asking JetStream for the stream's
+// state: a join costs a claim and a direct get, and no JetStream API call.
 type NATS struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	opts   NATSOptions
 	stream string // the streams' name prefix: "CHAT_"
 	owned  bool   // nc was dialed by DialNATS, and is closed by Close
+	id     string // this instance's name among those sharing the rooms
 
-	presence jetstream.KeyValue // the nicknames claimed, on every instance
-	claims   map[string]uint64  // keys claimed by this process → their revision; under mu
-	renewing chan struct{}      // closed by Close, to stop the renewals
-	renewed  chan struct{}      // closed once they have stopped
+	presence  jetstream.KeyValue // the nicknames claimed, on every instance
+	instances *instances         // who else is alive (nats_instances.go)
+	stopping  chan struct{}      // closed by Close, to stop the background work
+	stopped   sync.WaitGroup     // the background goroutines
 
 	mu      sync.Mutex
-	streams map[string]bool       // rooms whose stream this process has set up
+	claims  map[string]natsClaim  // keys claimed by this process
+	streams map[string]time.Time  // rooms whose stream this process has set up → when last used
 	subs    map[*natsSub]struct{} // the subscriptions not stopped
+	byRoom  map[string][]*natsSub // the same, by room
 	closing bool                  // Close was called: no more subscriptions
 	closed  bool                  // and is about to close the connection
 	running sync.WaitGroup        // subscriptions' goroutines
@@ -65,6 +79,19 @@ type NATSOptions struct {
 	// Keep is how many of its latest messages each room's log keeps;
 	// default 1000.
 	Keep int
+	// MaxBytes bounds the size of each room's log; default 1 MiB.
+	MaxBytes int
+	// MaxAge is how long a message is kept; default 7 days.
+	MaxAge time.Duration
+	// MaxRooms bounds the streams in the NATS account, rooms and all
+	// others, beyond which no room is created: a new room is refused with
+	// ErrTooManyRooms; default 10,000. Instances creating rooms at the
+	// same moment may overshoot it by a few.
+	MaxRooms int
+	// Dedup is the window within which a message published again under
+	// the same msgID is stored once; default 2 minutes, and at most
+	// MaxAge.
+	Dedup time.Duration
 	// Prefix names the streams, PREFIX_<room>, and the subjects,
 	// <prefix>.room.<room> and <prefix>.event.<room>, so that several
 	// applications can share one NATS account. It is made of lowercase
@@ -76,18 +103,42 @@ type NATSOptions struct {
 	// Timeout bounds the calls to NATS made with a context that has no
 	// deadline, and those made by Subscribe; default 5s.
 	Timeout time.Duration
-	// PresenceTTL is how long a nickname claimed stays claimed if its
-	// instance stops, by a crash or a disconnection from NATS: each
-	// instance renews its members' claims every PresenceTTL/3; default 2
-	// minutes.
+	// PresenceTTL is how long a nickname claimed stays claimed if nothing
+	// renews it, nor releases it: each instance renews its members' claims
+	// every PresenceTTL/3, and the claims of an instance found dead are
+	// released by the others, so this is a backstop; default 2 minutes.
 	PresenceTTL time.Duration
+	// Heartbeat is how often each instance tells the others that it is
+	// alive, and HeartbeatTimeout how long after its last word the others
+	// take it for dead: they then release its members' nicknames, and
+	// announce them gone; defaults 1 and 4 seconds.
+	Heartbeat, HeartbeatTimeout time.Duration
 	// Log receives what goes wrong in the background; default none.
 	Log *slog.Logger
 }
 
 func (o NATSOptions) withDefaults() (NATSOptions, error) {
 	if o.Keep <= 0 {
-		o.Keep = 1000
+		o.Keep = defaultKeep
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = defaultMaxBytes
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = defaultMaxAge
+	}
+	if o.MaxRooms <= 0 {
+		o.MaxRooms = 10_000
+	}
+	if o.Dedup <= 0 {
+		o.Dedup = defaultDedup
+	}
+	o.Dedup = min(o.Dedup, o.MaxAge) // as JetStream requires
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = time.Second
+	}
+	if o.HeartbeatTimeout <= 0 {
+		o.HeartbeatTimeout = 4 * o.Heartbeat
 	}
 	if o.Prefix == "" {
 		o.Prefix = "chat"
@@ -163,13 +214,16 @@ func NewNATS(ctx context.Context, nc *nats.Conn, opts NATSOptions) (*NATS, error
 		return nil, fmt.Errorf("chat: %w", err)
 	}
 	b := &NATS{
-		nc:      nc,
-		js:      js,
-		opts:    opts,
-		stream:  strings.ToUpper(opts.Prefix) + "_",
-		streams: map[string]bool{},
-		subs:    map[*natsSub]struct{}{},
-		claims:  map[string]uint64{},
+		nc:       nc,
+		js:       js,
+		opts:     opts,
+		stream:   strings.ToUpper(opts.Prefix) + "_",
+		id:       rand.Text(),
+		stopping: make(chan struct{}),
+		streams:  map[string]time.Time{},
+		subs:     map[*natsSub]struct{}{},
+		byRoom:   map[string][]*natsSub{},
+		claims:   map[string]natsClaim{},
 	}
 	ctx, cancel := b.bound(ctx)
 	defer cancel()
@@ -179,7 +233,21 @@ func NewNATS(ctx context.Context, nc *nats.Conn, opts NATSOptions) (*NATS, error
 	if err := b.setUpPresence(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.startInstances(); err != nil {
+		return nil, err
+	}
+	b.background(b.renewLoop)
+	b.background(b.janitorLoop)
 	return b, nil
+}
+
+// background runs f in a goroutine of its own until Close.
+func (b *NATS) background(f func()) {
+	b.stopped.Add(1)
+	go func() {
+		defer b.stopped.Done()
+		f()
+	}()
 }
 
 // Conn returns the broker's NATS connection.
@@ -212,9 +280,10 @@ func (b *NATS) Close() {
 	b.closed = true
 	b.mu.Unlock()
 	if !again {
-		close(b.renewing)
+		close(b.stopping)
+		b.instances.stop()
 	}
-	<-b.renewed
+	b.stopped.Wait()
 	b.cleanup.Wait()
 	if b.owned {
 		if b.nc.IsConnected() {
@@ -247,73 +316,101 @@ func checkRoom(room string) error {
 
 // setUp creates the room's stream, or brings its configuration up to
 // date, and returns its info. With fresh false, a room already set up by
-// this process is not set up again and the info is nil.
+// this process is not set up again and the info is nil. A room that has
+// no stream yet gets one only if the account has fewer than MaxRooms.
 func (b *NATS) setUp(ctx context.Context, room string, fresh bool) (*jetstream.StreamInfo, error) {
 	name := b.streamName(room)
 	b.mu.Lock()
-	known := b.streams[room]
-	b.mu.Unlock()
+	_, known := b.streams[room]
 	if known {
-		if !fresh {
-			return nil, nil
-		}
-		s, err := b.js.Stream(ctx, name)
-		if err == nil {
-			return s.CachedInfo(), nil
-		}
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil, err
-		}
-		// Deleted behind our back: create it again.
+		b.streams[room] = time.Now()
 	}
-	s, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        name,
+	b.mu.Unlock()
+	if known && !fresh {
+		return nil, nil
+	}
+	cfg := b.streamConfig(room)
+	s, err := b.js.Stream(ctx, name)
+	switch {
+	case err == nil && b.upToDate(s.CachedInfo().Config, cfg):
+	case err == nil:
+		s, err = b.js.UpdateStream(ctx, cfg)
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		// A new room, or one deleted since: create it, if there is room.
+		var info *jetstream.AccountInfo
+		if info, err = b.js.AccountInfo(ctx); err == nil && info.Streams >= b.opts.MaxRooms {
+			return nil, fmt.Errorf("chat: creating room %q: %w: the NATS account has %d streams", room, ErrTooManyRooms, info.Streams)
+		}
+		if err == nil {
+			s, err = b.js.CreateOrUpdateStream(ctx, cfg)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chat: setting up the stream of room %q: %w", room, err)
+	}
+	b.mu.Lock()
+	b.streams[room] = time.Now()
+	b.mu.Unlock()
+	return s.CachedInfo(), nil
+}
+
+// streamConfig returns the configuration of the room's stream.
+func (b *NATS) streamConfig(room string) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        b.streamName(room),
 		Description: "Duplex chat room " + room,
 		Subjects:    []string{b.chatSubject(room)},
 		Retention:   jetstream.LimitsPolicy,
 		MaxMsgs:     int64(b.opts.Keep),
+		MaxBytes:    int64(b.opts.MaxBytes),
+		MaxAge:      b.opts.MaxAge,
+		Duplicates:  b.opts.Dedup,
 		Discard:     jetstream.DiscardOld,
 		Storage:     jetstream.FileStorage,
 		Replicas:    b.opts.Replicas,
 		AllowDirect: true, // for Since and Latest
 		DenyDelete:  true, // no holes in the sequence numbers
-	})
-	if err != nil {
-		return nil, fmt.Errorf("chat: setting up the stream of room %q: %w", room, err)
 	}
-	b.mu.Lock()
-	b.streams[room] = true
-	b.mu.Unlock()
-	return s.CachedInfo(), nil
+}
+
+// upToDate reports whether a stream's configuration has the limits that
+// the broker's options give it.
+func (b *NATS) upToDate(have, want jetstream.StreamConfig) bool {
+	return have.MaxMsgs == want.MaxMsgs && have.MaxBytes == want.MaxBytes && have.MaxAge == want.MaxAge &&
+		have.Duplicates == want.Duplicates && have.Replicas == want.Replicas && have.AllowDirect && have.DenyDelete
 }
 
 // Publish implements Broker. It returns once the message is stored; the
-// subscribers, this instance's included, receive it from the stream.
+// subscribers, this instance's included, receive it from the stream. The
+// message is stored with its ID (Chat.ID), so that the log gives it back.
 //
 // An attempt that fails for want of an answer — NATS restarting, a leader
 // being elected — is made again until ctx ends. Every attempt carries the
-// same message ID, so that JetStream stores the message once even if an
-// answer was lost, and answers again with the sequence number it got.
-func (b *NATS) Publish(ctx context.Context, c *message.Chat) error {
+// same message ID, msgID or one of the broker's, so that JetStream stores
+// the message once even if an answer was lost, and answers again with the
+// sequence number it got.
+func (b *NATS) Publish(ctx context.Context, c *message.Chat, msgID string) (bool, error) {
 	if err := checkRoom(c.Room); err != nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := b.bound(ctx)
 	defer cancel()
-	data := message.Append(nil, &message.Chat{Room: c.Room, Time: c.Time, Nick: c.Nick, Text: c.Text})
-	id := rand.Text()
+	data := message.Append(nil, &message.Chat{Room: c.Room, Time: c.Time, Nick: c.Nick, Text: c.Text, ID: c.ID})
+	if msgID == "" {
+		msgID = rand.Text()
+	}
 	for {
-		seq, err := b.publish(ctx, c.Room, data, id)
+		ack, err := b.publish(ctx, c.Room, data, msgID)
 		if err == nil {
-			c.Seq = seq
-			return nil
+			c.Seq = ack.Sequence
+			return ack.Duplicate, nil
 		}
 		if ctx.Err() != nil || !transient(err) {
-			return fmt.Errorf("chat: publishing to room %q: %w", c.Room, err)
+			return false, fmt.Errorf("chat: publishing to room %q: %w", c.Room, err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("chat: publishing to room %q: %w", c.Room, err)
+			return false, fmt.Errorf("chat: publishing to room %q: %w", c.Room, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -323,16 +420,16 @@ func (b *NATS) Publish(ctx context.Context, c *message.Chat) error {
 const publishAttempt = time.Second
 
 // publish makes one attempt at publishing data to the room under msgID,
-// and returns the sequence number the message got.
-func (b *NATS) publish(ctx context.Context, room string, data []byte, msgID string) (uint64, error) {
+// and returns JetStream's answer.
+func (b *NATS) publish(ctx context.Context, room string, data []byte, msgID string) (*jetstream.PubAck, error) {
 	if _, err := b.setUp(ctx, room, false); err != nil {
-		return 0, err
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, publishAttempt)
 	defer cancel()
 	ack, err := b.js.Publish(ctx, b.chatSubject(room), data,
 		jetstream.WithExpectStream(b.streamName(room)),
-		jetstream.WithMsgID(msgID)) // within the stream's duplicate window, 2 minutes
+		jetstream.WithMsgID(msgID)) // within the stream's duplicate window
 	if errors.Is(err, jetstream.ErrNoStreamResponse) {
 		// The stream was deleted since this process set it up, or
 		// JetStream is starting: set it up again on the next attempt.
@@ -341,9 +438,9 @@ func (b *NATS) publish(ctx context.Context, room string, data []byte, msgID stri
 		b.mu.Unlock()
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return ack.Sequence, nil
+	return ack, nil
 }
 
 // transient reports whether err may be gone on another attempt.
@@ -374,6 +471,22 @@ func (b *NATS) Since(ctx context.Context, room string, after uint64, limit int) 
 	}
 	ctx, cancel := b.bound(ctx)
 	defer cancel()
+	if last, ok := b.delivered(room); ok && after <= last {
+		// What this instance has delivered is in the log: read it without
+		// asking for the log's bounds first.
+		if after == last || limit <= 0 {
+			return nil, true, nil
+		}
+		msgs, complete, err := b.read(ctx, room, after+1, min(last, after+uint64(limit)))
+		switch {
+		case err != nil:
+			return nil, false, err
+		case complete && msgs[0].Seq == after+1:
+			return msgs, true, nil
+		case complete:
+			return nil, false, nil // the log starts after after+1
+		} // else answered by a replica behind: ask the leader
+	}
 	var msgs []message.Chat
 	var ok bool
 	err := settle(ctx, func() (bool, error) {
@@ -395,9 +508,9 @@ func (b *NATS) Since(ctx context.Context, room string, after uint64, limit int) 
 		if uint64(limit) < last-after {
 			to = after + uint64(limit)
 		}
-		got, all, err := b.read(ctx, room, after+1, to)
-		if err != nil || !all {
-			return !all, err // trimmed meanwhile, or answered by a replica behind: look again
+		got, complete, err := b.read(ctx, room, after+1, to)
+		if err != nil || !complete || got[0].Seq != after+1 {
+			return err == nil, err // trimmed meanwhile, or answered by a replica behind: look again
 		}
 		msgs, ok = got, true
 		return false, nil
@@ -415,6 +528,19 @@ func (b *NATS) Latest(ctx context.Context, room string, n int) ([]message.Chat, 
 	}
 	ctx, cancel := b.bound(ctx)
 	defer cancel()
+	if last, ok := b.delivered(room); ok && (last == 0 || n <= 0) {
+		return nil, last, nil // nothing was ever published, or nothing is asked for
+	} else if ok {
+		// What this instance has delivered is in the log, up to last:
+		// read it without asking for the log's bounds first.
+		msgs, complete, err := b.read(ctx, room, last-min(last, uint64(n))+1, last)
+		if err != nil {
+			return nil, 0, err
+		}
+		if complete {
+			return msgs, last, nil
+		} // else answered by a replica behind, or trimmed away: ask the leader
+	}
 	var msgs []message.Chat
 	var last uint64
 	err := settle(ctx, func() (bool, error) {
@@ -429,9 +555,9 @@ func (b *NATS) Latest(ctx context.Context, room string, n int) ([]message.Chat, 
 		if uint64(n) < last-first+1 {
 			from = last - uint64(n) + 1
 		}
-		var all bool
-		msgs, all, err = b.read(ctx, room, from, last)
-		return !all, err
+		var complete bool
+		msgs, complete, err = b.read(ctx, room, from, last)
+		return err == nil && !complete, err
 	})
 	if err != nil {
 		return nil, 0, err
@@ -473,17 +599,36 @@ func (b *NATS) bounds(ctx context.Context, room string) (first, last uint64, err
 	return state.FirstSeq, state.LastSeq, nil
 }
 
+// delivered returns the sequence number of the last chat that this
+// instance's subscriptions to the room have delivered, or of the room's
+// last when they started; ok is false if it has none. The log holds
+// every message up to it, unless trimmed; and a reader of the log up to it
+// after subscribing misses nothing between what it reads and what is
+// delivered.
+func (b *NATS) delivered(room string) (last uint64, ok bool) {
+	b.mu.Lock()
+	subs := slices.Clone(b.byRoom[room])
+	b.mu.Unlock()
+	for _, s := range subs {
+		s.mu.Lock()
+		last, ok = max(last, s.next-1), true
+		s.mu.Unlock()
+	}
+	return last, ok
+}
+
 // directGetPrefix is the subject of JetStream's direct gets, to which the
 // stream's name is added.
 const directGetPrefix = "$JS.API.DIRECT.GET."
 
 // read returns the messages from through to of the room's log with one
 // batched direct get: one request, answered with the messages and an
-// end-of-batch marker, with no consumer to create on the server. all is
-// false if the answer did not hold exactly the messages asked for: some
-// were trimmed since the caller looked at the log's bounds, or, with
-// Replicas above 1, the replica that answered is behind the leader.
-func (b *NATS) read(ctx context.Context, room string, from, to uint64) (msgs []message.Chat, all bool, err error) {
+// end-of-batch marker, with no consumer to create on the server. The log
+// has no holes, but may have been trimmed: the messages returned may then
+// start after from. complete is false if they do not go on through to:
+// with Replicas above 1, the replica that answered may be behind the
+// leader; or all of them were trimmed.
+func (b *NATS) read(ctx context.Context, room string, from, to uint64) (msgs []message.Chat, complete bool, err error) {
 	inbox := b.nc.NewInbox()
 	sub, err := b.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -504,7 +649,7 @@ func (b *NATS) read(ctx context.Context, room string, from, to uint64) (msgs []m
 		switch status := m.Header.Get("Status"); status {
 		case "": // a message
 		case "204": // end of the batch
-			return msgs, next == to+1, nil
+			return msgs, len(msgs) > 0 && next == to+1, nil
 		case "404": // no message from from on
 			return nil, false, nil
 		case "503":
@@ -519,8 +664,13 @@ func (b *NATS) read(ctx context.Context, room string, from, to uint64) (msgs []m
 		if err != nil {
 			return nil, false, fmt.Errorf("chat: reading room %q: bad sequence number %q", room, m.Header.Get(jetstream.SequenceHeader))
 		}
-		if seq != next {
-			return nil, false, nil
+		switch {
+		case seq > to:
+			continue // after a trimmed start, the batch goes past to
+		case len(msgs) == 0 && next == from && seq > from:
+			next = seq // trimmed up to seq
+		case seq != next:
+			return nil, false, nil // a hole: answered by a replica behind
 		}
 		next++
 		c, err := decodeChat(room, seq, m.Data)
@@ -578,6 +728,7 @@ func (b *NATS) Subscribe(room string, deliver func(message.Message)) (func(), er
 			err = errors.New("the broker is closed")
 		} else {
 			b.subs[s] = struct{}{}
+			b.byRoom[room] = append(b.byRoom[room], s)
 			b.running.Add(1)
 		}
 		b.mu.Unlock()
@@ -757,6 +908,11 @@ func (s *natsSub) stop() {
 		s.cancel()
 		s.b.mu.Lock()
 		delete(s.b.subs, s)
+		if subs := slices.DeleteFunc(s.b.byRoom[s.room], func(x *natsSub) bool { return x == s }); len(subs) > 0 {
+			s.b.byRoom[s.room] = subs
+		} else {
+			delete(s.b.byRoom, s.room)
+		}
 		s.b.mu.Unlock()
 		// An ordered consumer recreating itself holds its lock, which
 		// Stop takes, while it waits for NATS.

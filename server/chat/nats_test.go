@@ -2,8 +2,8 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
@@ -112,7 +112,7 @@ func TestNATSInstances(t *testing.T) {
 		wg.Go(func() {
 			for j := range each {
 				c := &message.Chat{Room: "lobby", Time: int64(j), Nick: "instance" + strconv.Itoa(i), Text: strconv.Itoa(j)}
-				if err := b.Publish(ctx, c); err != nil {
+				if _, err := b.Publish(ctx, c, ""); err != nil {
 					t.Error(err)
 					return
 				}
@@ -163,7 +163,7 @@ func TestNATSSubscribeThenRead(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range total {
-			if err := pub.Publish(ctx, &message.Chat{Room: "busy", Nick: "pub", Text: strconv.Itoa(i)}); err != nil {
+			if _, err := pub.Publish(ctx, &message.Chat{Room: "busy", Nick: "pub", Text: strconv.Itoa(i)}, ""); err != nil {
 				t.Error(err)
 				return
 			}
@@ -289,7 +289,7 @@ func TestNATSServerRestart(t *testing.T) {
 	s = start(port)
 	// Publish tries again until JetStream is back, and the message is
 	// stored once even if an attempt's acknowledgement was lost.
-	if err := b.Publish(ctx, &message.Chat{Room: "r", Nick: "ann", Text: "after the restart"}); err != nil {
+	if _, err := b.Publish(ctx, &message.Chat{Room: "r", Nick: "ann", Text: "after the restart"}, ""); err != nil {
 		t.Fatalf("publishing after the restart: %v", err)
 	}
 	if err := b.Announce(ctx, "r", &message.Typing{Room: "r", Nick: "ann"}); err != nil {
@@ -384,23 +384,14 @@ func TestNATSEndToEnd(t *testing.T) {
 	}
 }
 
-// natsHub serves a chat hub on broker b, as the chat demo's endpoint (endpoint.go) does, and
+// natsHub serves a chat hub on broker b through the chat's Endpoint, and
 // returns its ws:// URL.
 func natsHub(t testing.TB, b Broker, cfg Config) string {
 	t.Helper()
 	cfg.Broker = b
 	hub := NewHub(cfg)
 	conns := &ws.Group{}
-	upgrader := &ws.Upgrader{
-		Subprotocols: []string{message.Subprotocol},
-		ReadLimit:    message.MaxClientMessage,
-		Group:        conns,
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := upgrader.Upgrade(w, r); err == nil {
-			go hub.Serve(c)
-		}
-	}))
+	srv := httptest.NewServer(NewEndpoint(func() *Hub { return hub }, EndpointOptions{Upgrader: ws.Upgrader{Group: conns}}))
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), confWait)
@@ -482,25 +473,28 @@ func (c *natsClient) chats(n int) []message.Chat {
 }
 
 // Nicknames are claimed across instances; those of an instance that stops
-// renewing them, as after a crash, lapse after PresenceTTL, while those of
-// a live instance are renewed.
+// renewing them lapse after PresenceTTL, while those of a live instance
+// are renewed. (The heartbeats are slow here: this is the backstop.)
 func TestNATSPresence(t *testing.T) {
 	ctx := context.Background()
 	s := natsServer(t, true)
-	opts := NATSOptions{PresenceTTL: time.Second}
+	opts := NATSOptions{PresenceTTL: time.Second, Heartbeat: time.Minute}
 	a, b := natsBroker(t, s, opts), natsBroker(t, s, opts)
+	holder := func(b *NATS, nick string) Holder {
+		return Holder{Owner: b.id + nick, Session: b.id + nick}
+	}
 	for _, claim := range []struct {
 		b    *NATS
 		nick string
 		want bool
 	}{{a, "ann", true}, {b, "ann", false}, {b, "bob", true}, {a, "bob", false}} {
-		if ok, err := claim.b.Claim(ctx, "r", claim.nick); ok != claim.want || err != nil {
+		if ok, err := claim.b.Claim(ctx, "r", claim.nick, holder(claim.b, claim.nick)); ok != claim.want || err != nil {
 			t.Fatalf("Claim(%q) = %v, %v; want %v", claim.nick, ok, err, claim.want)
 		}
 	}
 	// Another instance cannot release a nickname it did not claim.
-	if err := b.Release(ctx, "r", "ann"); err != nil {
-		t.Fatal(err)
+	if released, err := b.Release(ctx, "r", "ann", holder(a, "ann").Session); released || err != nil {
+		t.Fatalf("b released ann: %v, %v", released, err)
 	}
 	a.Close() // as if it crashed: ann is neither released nor renewed
 	time.Sleep(2 * time.Second)
@@ -508,8 +502,54 @@ func TestNATSPresence(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"bob"}) {
 		t.Fatalf("after a's end, Members = %q, %v; want [bob]", got, err)
 	}
-	if ok, err := b.Claim(ctx, "r", "ann"); !ok || err != nil {
+	if ok, err := b.Claim(ctx, "r", "ann", holder(b, "ann")); !ok || err != nil {
 		t.Fatalf("claiming ann after a's end: %v, %v", ok, err)
+	}
+}
+
+// The nicknames of an instance that stops without releasing them, as
+// after a crash, are released by another within seconds, and announced
+// gone in their rooms; those of a live instance are not.
+func TestNATSInstanceGone(t *testing.T) {
+	ctx := context.Background()
+	s := natsServer(t, true)
+	opts := NATSOptions{Heartbeat: 50 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond}
+	a, b := natsBroker(t, s, opts), natsBroker(t, s, opts)
+	var events confCollector
+	stop, err := b.Subscribe("r", events.deliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for _, c := range []struct {
+		b    *NATS
+		nick string
+	}{{a, "ann"}, {a, "al"}, {b, "bob"}} {
+		if ok, err := c.b.Claim(ctx, "r", c.nick, Holder{Owner: c.nick, Session: c.nick}); !ok || err != nil {
+			t.Fatalf("Claim(%q) = %v, %v", c.nick, ok, err)
+		}
+	}
+	time.Sleep(2 * opts.HeartbeatTimeout) // both alive: nothing is released
+	if got, err := b.Members(ctx, "r"); err != nil || len(got) != 3 {
+		t.Fatalf("with both alive, Members = %q, %v", got, err)
+	}
+
+	start := time.Now()
+	a.Close() // stops its heartbeats, and releases nothing
+	got := events.waitFor(t, func(_ []message.Chat, events []message.Message) bool { return len(events) >= 2 })
+	t.Logf("a's members were announced gone %v after it stopped", time.Since(start).Round(time.Millisecond))
+	var gone []string
+	for _, e := range got {
+		if pc, ok := e.(*message.PresenceChange); ok && !pc.Joined {
+			gone = append(gone, pc.Nick)
+		}
+	}
+	slices.Sort(gone)
+	if !slices.Equal(gone, []string{"al", "ann"}) {
+		t.Errorf("announced gone: %q, want al and ann", gone)
+	}
+	if got, err := b.Members(ctx, "r"); err != nil || !slices.Equal(got, []string{"bob"}) {
+		t.Errorf("after a's end, Members = %q, %v; want bob", got, err)
 	}
 }
 
@@ -570,4 +610,61 @@ func TestNATSPresenceEndToEnd(t *testing.T) {
 		change(c, "ann", false)
 	}
 	join(urlB, "ann", "ann", "bob", "ann-2", "bob-2")
+}
+
+// The stream of a room whose messages have all aged out, and that nobody
+// reads, is deleted; one that somebody reads is kept.
+func TestNATSAgedOutRoomsDeleted(t *testing.T) {
+	ctx := context.Background()
+	s := natsServer(t, true)
+	b := natsBroker(t, s, NATSOptions{MaxAge: 500 * time.Millisecond})
+	confPublish(t, b, "old", 2)
+	stop, err := b.Subscribe("read", func(message.Message) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	confPublish(t, b, "read", 1)
+	exists := func(room string) bool {
+		_, err := b.js.Stream(ctx, b.streamName(room))
+		return err == nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for exists("old") {
+		if time.Now().After(deadline) {
+			t.Fatal("the aged-out room's stream is still there")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !exists("read") {
+		t.Error("the stream of a room with a subscriber was deleted")
+	}
+	// The room starts afresh.
+	if msgs, last, err := b.Latest(ctx, "old", 10); err != nil || last != 0 || len(msgs) != 0 {
+		t.Errorf("Latest = %v, %d, %v", msgs, last, err)
+	}
+	if sent := confPublish(t, b, "old", 1); sent[0].Seq != 1 {
+		t.Errorf("the room's next message is numbered %d", sent[0].Seq)
+	}
+}
+
+// No room is created beyond MaxRooms streams in the account.
+func TestNATSMaxRooms(t *testing.T) {
+	ctx := context.Background()
+	s := natsServer(t, true)
+	b := natsBroker(t, s, NATSOptions{MaxRooms: 3}) // the presence bucket is a stream too
+	for _, room := range []string{"a", "b"} {
+		if _, err := b.Publish(ctx, &message.Chat{Room: room, Nick: "ann", Text: "hi"}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Publish(ctx, &message.Chat{Room: "c", Nick: "ann", Text: "hi"}, ""); !errors.Is(err, ErrTooManyRooms) {
+		t.Errorf("publishing to a fourth stream: %v, want ErrTooManyRooms", err)
+	}
+	if _, err := b.Subscribe("c", func(message.Message) {}); !errors.Is(err, ErrTooManyRooms) {
+		t.Errorf("subscribing to a fourth stream: %v, want ErrTooManyRooms", err)
+	}
+	if _, err := b.Publish(ctx, &message.Chat{Room: "a", Nick: "ann", Text: "again"}, ""); err != nil {
+		t.Errorf("publishing to a room that exists: %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 // read it at any time; the zero value is ready to use.
 type Stats struct {
 	Published   atomic.Uint64 // chat messages the hub's clients published
+	Duplicates  atomic.Uint64 // of those, messages sent again that the broker had stored already
 	Deliveries  atomic.Uint64 // messages queued for a client to send
 	RateLimited atomic.Uint64 // messages dropped because their client sent too fast
 	TooSlow     atomic.Uint64 // clients disconnected because they read too slowly
@@ -19,18 +20,21 @@ type Stats struct {
 
 // The hooks below do nothing on a nil Stats.
 
-func (s *Stats) published(took time.Duration) {
+func (s *Stats) published(took time.Duration, duplicate bool) {
 	if s != nil {
 		s.Published.Add(1)
+		if duplicate {
+			s.Duplicates.Add(1)
+		}
 		if s.ObservePublish != nil {
 			s.ObservePublish(took)
 		}
 	}
 }
 
-func (s *Stats) delivered() {
-	if s != nil {
-		s.Deliveries.Add(1)
+func (s *Stats) delivered(n int) {
+	if s != nil && n > 0 {
+		s.Deliveries.Add(uint64(n))
 	}
 }
 

@@ -8,6 +8,13 @@
 // shows every message once, in order, however often the network fails;
 // a message that comes twice — from the history and live — is dropped.
 //
+// What the user sends is not lost either (outbox.go): each message gets an
+// ID and waits in the room's outbox, which the UI shows as pending, until
+// the server acknowledges it or delivers it; after a reconnection it is
+// sent again, and the server stores it once. The client also keeps the
+// resume token the server gives it in each room, with which it gets its
+// nickname back when it returns.
+//
 // A Client talks over the Reconnecting of duplex/shared/conn, so it runs
 // wherever a conn.Conn does: in the browser (duplex/wasm/chat gives it the
 // browser's WebSocket and a DOM UI), natively, and in tests, against a
@@ -30,18 +37,19 @@ import (
 // user is still typing; the server forgets after 5 s.
 const TypingEvery = 2 * time.Second
 
-// ErrNotJoined is what Send returns when the user is not in the room at
-// the moment: the server has not answered the join yet, or the connection
-// is down. The text was not sent.
-var ErrNotJoined = errors.New("chatclient: not sent: not in the room at the moment")
+// ErrNotJoined is what Send returns for a room the user has not joined, or
+// has left. The text was not sent.
+var ErrNotJoined = errors.New("chatclient: not sent: not in the room")
 
 // A Client is one user's chat session: the rooms they are in, over a
 // connection that reconnects by itself.
 type Client struct {
-	ui   UI
-	rc   *conn.Reconnecting
-	now  func() time.Time // the clock, for typing; a test may set its own
-	done chan struct{}    // closed when the reading goroutine ends
+	ui    UI
+	rc    *conn.Reconnecting
+	now   func() time.Time // the clock, for typing; a test may set its own
+	newID func() uint64    // picks a message's ID; a test may set its own
+	retry time.Duration    // how long a message the server refused for now waits to be sent again
+	done  chan struct{}    // closed when the reading goroutine ends
 
 	// mu guards what follows. The reading goroutine, the Reconnecting's
 	// hooks and the callers of the methods each run on their own
@@ -62,12 +70,17 @@ type Client struct {
 type roomState struct {
 	name    string
 	nick    string // the nickname asked for, then the one the server gave
+	token   string // the resume token the server gave, "" until the first Joined
 	joined  bool   // Joined came on the current connection
 	synced  bool   // a History came once: lastSeq is a place to resume from
 	caught  bool   // a History came on the current connection
+	current bool   // caught up on the current connection: lastSeq reached target
+	target  uint64 // the room's last message when the current Joined was sent
 	lastSeq uint64 // the sequence number of the last message shown
 	nicks   []string
 	typists []string
+	outbox  outbox
+	rejoin  *time.Timer // set while a join the server could not take waits to be made again
 }
 
 // Start starts a client: it connects with dial, as conn.Reconnect does
@@ -75,7 +88,7 @@ type roomState struct {
 // sets — and reads what the server sends until Close. It returns at once;
 // ui hears what follows.
 func Start(ui UI, dial conn.DialFunc, opts *conn.ReconnectOptions) *Client {
-	c := &Client{ui: ui, now: time.Now, done: make(chan struct{}), rooms: map[string]*roomState{}}
+	c := &Client{ui: ui, now: time.Now, newID: randomID, retry: RetryAfter, done: make(chan struct{}), rooms: map[string]*roomState{}}
 	var o conn.ReconnectOptions
 	if opts != nil {
 		o = *opts
@@ -118,17 +131,44 @@ func (c *Client) onOpen(link conn.Conn) error {
 	c.typingRoom = "" // the server forgot it with the old connection
 	for _, name := range c.order {
 		r := c.rooms[name]
-		r.joined, r.caught = false, false
-		j := &message.Join{Room: name, Nick: r.nick}
-		if r.synced {
-			j.Resume, j.After = true, r.lastSeq
-		}
-		if err := c.write(j); err != nil {
+		r.joined, r.caught, r.current = false, false, false
+		r.outbox.disconnected() // what was in flight is sent again once the room is back
+		if err := c.write(r.join()); err != nil {
 			return err
 		}
 		c.changed(r)
 	}
 	return nil
+}
+
+// join returns the Join for r: resuming after the last message shown, if
+// there is one, with the token the server gave, if any.
+func (r *roomState) join() *message.Join {
+	j := &message.Join{Room: r.name, Nick: r.nick, Token: r.token}
+	if r.synced {
+		j.Resume, j.After = true, r.lastSeq
+	}
+	return j
+}
+
+// joinLater asks the server again for a room it could not let the user
+// into for the moment, after RetryAfter, keeping what waits to be sent
+// there. c.mu must be held.
+func (c *Client) joinLater(r *roomState) {
+	if r.rejoin != nil {
+		return
+	}
+	r.rejoin = time.AfterFunc(c.retry, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.rooms[r.name] != r || r.rejoin == nil {
+			return // left meanwhile
+		}
+		r.rejoin = nil
+		if !r.joined {
+			c.write(r.join()) // if it fails, OnOpen joins
+		}
+	})
 }
 
 // onState is the Reconnecting's OnState.
@@ -194,7 +234,8 @@ func (c *Client) Join(nick, room string) (string, error) {
 	return name, nil
 }
 
-// Leave leaves the room, and reports it removed.
+// Leave leaves the room, and reports it removed. The messages still in its
+// outbox are dropped.
 func (c *Client) Leave(room string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -213,28 +254,13 @@ func (c *Client) removeRoom(r *roomState, err error) {
 	if c.typingRoom == r.name {
 		c.typingRoom = "" // the server stops it when the client leaves
 	}
+	r.outbox.drop()
+	if r.rejoin != nil {
+		r.rejoin.Stop()
+	}
 	delete(c.rooms, r.name)
 	c.order = without(c.order, r.name)
 	c.ui.RoomRemoved(r.name, err)
-}
-
-// Send sends text to the room. It returns a *message.Error if the text
-// may not be sent, and ErrNotJoined if the user is not in the room at the
-// moment; the text is not sent then.
-func (c *Client) Send(room, text string) error {
-	if err := message.ValidText(text); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r := c.rooms[room]
-	if r == nil || !r.joined || c.write(&message.Send{Room: room, Text: text}) != nil {
-		return ErrNotJoined
-	}
-	if c.typingRoom == room {
-		c.typingRoom = "" // the server ends "typing" when the message arrives
-	}
-	return nil
 }
 
 // Typing tells the room whether the user is typing: that they are, at most

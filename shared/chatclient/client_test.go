@@ -25,6 +25,12 @@ func start(t *testing.T) (*Client, *server, *recorder) {
 		MinDelay: time.Millisecond,
 		Jitter:   func(ceiling time.Duration) time.Duration { return ceiling },
 	})
+	// Messages are numbered 1, 2, …, and refusals waited out briefly.
+	var ids uint64
+	c.mu.Lock()
+	c.newID = func() uint64 { ids++; return ids }
+	c.retry = 20 * time.Millisecond
+	c.mu.Unlock()
 	t.Cleanup(func() {
 		c.Close()
 		select {
@@ -117,12 +123,13 @@ func TestResume(t *testing.T) {
 	link.send(&message.Chat{Room: "go", Seq: 3, Nick: "bob", Text: "three"})
 	ui.waitMessages(t, "go", "1 bob: one", "2 bob: two", "3 bob: three")
 
-	// The connection drops. Until the next one has joined, nothing can be
-	// sent.
+	// The connection drops. What the user sends meanwhile waits in the
+	// outbox.
 	link.drop()
-	if err := c.Send("go", "while away"); err != ErrNotJoined {
-		t.Errorf("Send while disconnected = %v, want ErrNotJoined", err)
+	if err := c.Send("go", "while away"); err != nil {
+		t.Errorf("Send while disconnected = %v, want it queued", err)
 	}
+	ui.waitOutbox(t, "go", "#1 while away")
 	link = srv.next()
 	// The client joins again, asking for what came after the last message
 	// it showed.
@@ -148,10 +155,15 @@ func TestResume(t *testing.T) {
 	if s := ui.lastStatus(); s.CatchingUp || s.Missed != 2 || s.Reloaded || s.Opens != 2 {
 		t.Errorf("status after the history: %+v, want caught up, 2 missed, not reloaded", s)
 	}
+	// Once caught up, what waited goes out, then what is sent next, once
+	// the server has answered.
+	link.expect(&message.Send{Room: "go", Text: "while away", ID: 1})
 	if err := c.Send("go", "back"); err != nil {
 		t.Fatalf("Send after the reconnect: %v", err)
 	}
-	link.expect(&message.Send{Room: "go", Text: "back"})
+	link.quiet(20 * time.Millisecond)
+	link.send(&message.Ack{Room: "go", ID: 1, Seq: 7})
+	link.expect(&message.Send{Room: "go", Text: "back", ID: 2})
 }
 
 func TestHistoryReset(t *testing.T) {
@@ -264,7 +276,7 @@ func TestTypingSent(t *testing.T) {
 	if err := c.Send("go", "done"); err != nil {
 		t.Fatal(err)
 	}
-	link.expect(&message.Send{Room: "go", Text: "done"})
+	link.expect(&message.Send{Room: "go", Text: "done", ID: 1})
 	c.StopTyping()
 	// Nor after leaving the room.
 	c.Typing("rust", true)
@@ -286,7 +298,6 @@ func TestSendAndLeave(t *testing.T) {
 		room, text string
 		want       string // what the error says
 	}{
-		{"go", "too early", ErrNotJoined.Error()},      // the server has not answered
 		{"elsewhere", "no room", ErrNotJoined.Error()}, // not joined at all
 		{"go", "  \n", "bad message: text is blank"},
 		{"go", strings.Repeat("x", message.MaxText+1), "text is longer"},
@@ -296,14 +307,20 @@ func TestSendAndLeave(t *testing.T) {
 			t.Errorf("Send(%q, %.20q) = %v, want %q", tc.room, tc.text, err, tc.want)
 		}
 	}
+	// Before the server has answered, a message waits.
+	if err := c.Send("go", "too early"); err != nil {
+		t.Fatal(err)
+	}
 	link.quiet(20 * time.Millisecond)
 
-	link.send(&message.Joined{Room: "go", Nick: "ann"})
+	link.send(&message.Joined{Room: "go", Nick: "ann"}, &message.History{Room: "go", Reset: true})
 	ui.waitFor(t, "the join", func() bool { return ui.rooms["go"].Joined })
+	link.expect(&message.Send{Room: "go", Text: "too early", ID: 1})
 	if err := c.Send("go", "hello"); err != nil {
 		t.Fatal(err)
 	}
-	link.expect(&message.Send{Room: "go", Text: "hello"})
+	link.send(&message.Ack{Room: "go", ID: 1, Seq: 1})
+	link.expect(&message.Send{Room: "go", Text: "hello", ID: 2})
 
 	c.Leave("go")
 	link.expect(&message.Leave{Room: "go"})

@@ -73,10 +73,13 @@ func describe(m message.Message) string {
 		if m.Resume {
 			s += " after " + strconv.FormatUint(m.After, 10)
 		}
+		if m.Token != "" {
+			s += " token " + m.Token
+		}
 	case *message.Leave:
 		s += " " + m.Room
 	case *message.Send:
-		s += " " + m.Room + " " + strconv.Quote(m.Text)
+		s += " " + m.Room + " " + strconv.Quote(m.Text) + " #" + strconv.FormatUint(m.ID, 10)
 	case *message.Typing:
 		s += " " + m.Room + " " + strconv.FormatBool(m.Active)
 	}
@@ -187,13 +190,15 @@ type recorder struct {
 	removed  []string            // "room: error", or "room" when the user left
 	messages map[string][]string // per room, "seq nick: text", with " (mine)" for the user's
 	resets   []string
-	nicks    []string // "room: asked → given"
+	nicks    []string            // "room: asked → given"
+	outbox   map[string][]string // per room, "#id text", with " (stored)" or " (error)"
+	refused  []string            // "room: text: error"
 	errs     []string
 	changed  chan struct{} // signalled at every call
 }
 
 func newRecorder() *recorder {
-	return &recorder{rooms: map[string]Room{}, messages: map[string][]string{}, changed: make(chan struct{}, 1)}
+	return &recorder{rooms: map[string]Room{}, messages: map[string][]string{}, outbox: map[string][]string{}, changed: make(chan struct{}, 1)}
 }
 
 func (u *recorder) record(f func()) {
@@ -214,6 +219,7 @@ func (u *recorder) RoomChanged(r Room) {
 func (u *recorder) RoomRemoved(room string, err error) {
 	u.record(func() {
 		delete(u.rooms, room)
+		delete(u.outbox, room)
 		if err != nil {
 			room += ": " + err.Error()
 		}
@@ -243,6 +249,35 @@ func (u *recorder) NickTaken(room, asked, given string) {
 }
 
 func (u *recorder) Error(err error) { u.record(func() { u.errs = append(u.errs, err.Error()) }) }
+
+func (u *recorder) Outbox(room string, pending []Pending) {
+	u.record(func() {
+		var lines []string
+		for _, p := range pending {
+			line := "#" + strconv.FormatUint(p.ID, 10) + " " + p.Text
+			if p.Stored {
+				line += " (stored)"
+			}
+			if p.Err != nil {
+				line += " (" + p.Err.Error() + ")"
+			}
+			lines = append(lines, line)
+		}
+		u.outbox[room] = lines
+	})
+}
+
+func (u *recorder) Refused(room, text string, err error) {
+	u.record(func() { u.refused = append(u.refused, room+": "+text+": "+err.Error()) })
+}
+
+// waitOutbox waits until the UI shows exactly want pending in room.
+func (u *recorder) waitOutbox(t *testing.T, room string, want ...string) {
+	t.Helper()
+	u.waitFor(t, "the outbox of "+room+" to read "+strings.Join(want, ", "), func() bool {
+		return strings.Join(u.outbox[room], "\n") == strings.Join(want, "\n")
+	})
+}
 
 // waitFor waits until cond, called with u locked, holds. cond reads u's
 // fields directly, or through last: the methods that lock would deadlock.

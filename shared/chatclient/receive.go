@@ -50,16 +50,24 @@ func (c *Client) handle(msg message.Message) {
 			c.ui.NickTaken(r.name, r.nick, m.Nick)
 		}
 		r.nick, r.joined = m.Nick, true
-		r.typists = nil // it may have missed the ends while away
+		if m.Token != "" {
+			r.token = m.Token
+		}
+		r.target, r.current = m.LastSeq, false // the History comes next
+		r.typists = nil                        // it may have missed the ends while away
 	case *message.History:
 		c.history(r, m)
 		return
 	case *message.Chat:
 		c.addChat(r, m)
+		c.caughtUp(r)
 		if !contains(r.typists, m.Nick) {
 			return
 		}
 		r.typists = without(r.typists, m.Nick)
+	case *message.Ack:
+		c.acknowledged(r, m)
+		return
 	case *message.Presence:
 		r.nicks = r.nicks[:0]
 		for _, n := range m.Nicks {
@@ -98,6 +106,7 @@ func (c *Client) history(r *roomState, m *message.History) {
 		}
 	}
 	r.synced, r.caught = true, true
+	c.caughtUp(r)
 	if c.opens > 1 {
 		if !m.Reset {
 			c.missed += added
@@ -105,6 +114,17 @@ func (c *Client) history(r *roomState, m *message.History) {
 		if c.state.Phase == conn.PhaseOpen {
 			c.ui.Status(c.status()) // how the catching up goes
 		}
+	}
+}
+
+// caughtUp notes when the room has been shown up to the last message it
+// had when the server answered the current Join: the history has then
+// taken out of the outbox what the server stored before a drop, and what
+// remains can be sent. c.mu must be held.
+func (c *Client) caughtUp(r *roomState) {
+	if r.joined && !r.current && r.caught && r.lastSeq >= r.target {
+		r.current = true
+		c.pump(r)
 	}
 }
 
@@ -123,32 +143,42 @@ func roomOf(msg message.Message) string {
 		return m.Room
 	case *message.Typing:
 		return m.Room
+	case *message.Ack:
+		return m.Room
 	}
 	return ""
 }
 
 // addChat reports m, unless it has been reported already, and reports
-// whether it did. The server never sends a message twice, but a resume
-// that overlaps live messages would.
+// whether it did; a message of the user's leaves the outbox. The server
+// never sends a message twice, but a resume that overlaps live messages
+// would.
 func (c *Client) addChat(r *roomState, m *message.Chat) bool {
 	if m.Seq <= r.lastSeq {
 		return false
 	}
 	r.lastSeq = m.Seq
-	c.ui.Message(*m, m.Nick == r.nick)
+	mine := c.delivered(r, m)
+	c.ui.Message(*m, mine || m.Nick == r.nick)
 	return true
 }
 
-// serverError reports an Error from the server. One about a room the
-// client was joining means that it is not in that room.
+// serverError reports an Error from the server. One about a message the
+// client sent goes to the room's outbox; one about a room the client was
+// joining means that it is not in that room — for good, unless the server
+// failed for the moment a join that it had let through before, or one
+// with messages waiting: that one is made again later.
 func (c *Client) serverError(e *message.Error) {
 	c.ui.Error(e)
 	r := c.rooms[e.Room]
-	if r == nil || r.joined {
-		return
-	}
-	switch e.Code {
-	case message.CodeBadRoom, message.CodeBadNick, message.CodeInternal:
+	switch {
+	case r == nil:
+	case e.ID != 0:
+		c.refused(r, e)
+	case r.joined:
+	case e.Code == message.CodeInternal && (r.synced || len(r.outbox.msgs) > 0):
+		c.joinLater(r)
+	case e.Code == message.CodeBadRoom, e.Code == message.CodeBadNick, e.Code == message.CodeInternal, e.Code == message.CodeTooManyRooms:
 		c.removeRoom(r, e)
 	}
 }

@@ -26,13 +26,24 @@ type UI interface {
 	// RoomRemoved reports that the client is no longer in the room:
 	// because the user left it (err is nil), or because the server
 	// refused the join (err is its *message.Error, which Error reported
-	// just before).
+	// just before). Its outbox goes with it.
 	RoomRemoved(room string, err error)
 
 	// Message reports a chat message to show at the end of its room's:
 	// each one once, in the order of their sequence numbers. mine is true
 	// for the user's own.
 	Message(m message.Chat, mine bool)
+
+	// Outbox reports, each time it changes, what the user sent in the room
+	// that has yet to come back as a Message, in the order sent: what to
+	// show as pending. A message leaves it in the same call of the
+	// Client's in which its Message is reported, just before.
+	Outbox(room string, pending []Pending)
+
+	// Refused reports a message that the server refused, and would refuse
+	// again: it has left the outbox, and text is given back, for the user
+	// to edit. Error reported err just before.
+	Refused(room, text string, err error)
 
 	// HistoryReset reports that the server is sending the room's history
 	// afresh: the messages shown for it so far must go.
@@ -45,6 +56,21 @@ type UI interface {
 	// Error reports an error to show: a *message.Error from the server,
 	// or why a message from the server could not be decoded.
 	Error(err error)
+}
+
+// A Pending is a message in a room's outbox (see Client.Send).
+type Pending struct {
+	ID   uint64
+	Text string
+
+	// Stored says that the server has stored it: it shows once the
+	// messages before it have.
+	Stored bool
+
+	// Err, if not nil, is why the server refused it last, for the time
+	// being, such as a *message.Error for the rate limit: it will be sent
+	// again.
+	Err error
 }
 
 // A Status is where a Client's connection stands.

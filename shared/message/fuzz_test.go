@@ -10,14 +10,20 @@ import (
 )
 
 // FuzzDecode checks that Decode never panics, that whatever it accepts
-// is encoded back to the very same bytes, and that what it refuses is
-// refused with one of its three errors. Seeds that the fuzzer found worth
+// is encoded back to the very same bytes in the version it came in, and
+// that what it refuses is refused with one of its three errors. Seeds that the fuzzer found worth
 // keeping are in testdata/fuzz/FuzzDecode; run it with
 //
 //	go test ./shared/message -run '^$' -fuzz '^FuzzDecode$' -fuzztime 60s
 func FuzzDecode(f *testing.F) {
 	for _, tc := range samples {
 		if b := Append(nil, tc.m); len(b) <= 512 {
+			f.Add(b)
+		}
+		if tc.m.Kind() == KindAck {
+			continue // not in version 1
+		}
+		if b := AppendVersion(nil, 1, tc.m); len(b) <= 512 {
 			f.Add(b)
 		}
 	}
@@ -32,6 +38,9 @@ func FuzzDecode(f *testing.F) {
 		"01 0a 80 80 04 00 00",
 		"01 01 00 00 02 00",
 		"01 02 01 61 00",
+		"01 0b 00 00 00",
+		"02 03 02 67 6f 02 68 69",
+		"02 0b 00 80 00 00",
 	} {
 		f.Add(hexBytes(f, s))
 	}
@@ -54,13 +63,17 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 
-		if m.Kind() != Kind(data[1]) || data[0] != Version {
+		v := data[0]
+		if m.Kind() != Kind(data[1]) || v < MinVersion || v > Version {
 			t.Fatalf("% x decoded as a %v", data, m.Kind())
 		}
 		checkStrings(t, m)
-		out := Append(nil, m)
+		out := AppendVersion(nil, v, m)
 		if !bytes.Equal(out, data) {
-			t.Fatalf("Decode(% x) = %#v, which Append encodes as % x", data, m, out)
+			t.Fatalf("Decode(% x) = %#v, which AppendVersion(%d) encodes as % x", data, m, v, out)
+		}
+		if v < Version && !reflect.DeepEqual(m, inVersion(m, v)) {
+			t.Fatalf("Decode(% x) = %#v, with fields version %d lacks", data, m, v)
 		}
 		again, err := Decode(out)
 		if err != nil || !reflect.DeepEqual(again, m) {
@@ -76,7 +89,7 @@ func checkStrings(t *testing.T, m Message) {
 	var strs []string
 	switch m := m.(type) {
 	case *Join:
-		strs = []string{m.Room, m.Nick}
+		strs = []string{m.Room, m.Nick, m.Token}
 	case *Leave:
 		strs = []string{m.Room}
 	case *Send:
@@ -84,7 +97,7 @@ func checkStrings(t *testing.T, m Message) {
 	case *Typing:
 		strs = []string{m.Room, m.Nick}
 	case *Joined:
-		strs = []string{m.Room, m.Nick}
+		strs = []string{m.Room, m.Nick, m.Token}
 	case *Chat:
 		strs = []string{m.Room, m.Nick, m.Text}
 	case *History:
@@ -101,6 +114,8 @@ func checkStrings(t *testing.T, m Message) {
 		strs = []string{m.Room, m.Nick}
 	case *Error:
 		strs = []string{m.Room, m.Text}
+	case *Ack:
+		strs = []string{m.Room}
 	default:
 		t.Fatalf("Decode returned a %T", m)
 	}

@@ -46,12 +46,14 @@ var samples = []struct {
 	{"join", &Join{Room: "go", Nick: "ann"}},
 	{"join resume", &Join{Room: "go", Nick: "ann", Resume: true, After: 41}},
 	{"join empty", &Join{}},
-	{"join max", &Join{Room: maxRoom, Nick: maxNick, Resume: true, After: math.MaxUint64}},
+	{"join max", &Join{Room: maxRoom, Nick: maxNick, Resume: true, After: math.MaxUint64, Token: strings.Repeat("t", 64)}},
+	{"join token", &Join{Room: "go", Nick: "ann", Resume: true, After: 7, Token: "dG9rZW4"}},
 	{"leave", &Leave{Room: "go"}},
 	{"leave empty", &Leave{}},
 	{"send", &Send{Room: "go", Text: "hello, world"}},
 	{"send empty", &Send{}},
-	{"send max", &Send{Room: maxRoom, Text: maxText}},
+	{"send max", &Send{Room: maxRoom, Text: maxText, ID: math.MaxUint64}},
+	{"send id", &Send{Room: "go", Text: "hi", ID: 300}},
 	{"send unicode", &Send{Room: "général", Text: "κόσμε 🌍 字\n\ttab"}},
 	{"send NUL", &Send{Room: "go", Text: "a\x00b"}},
 	{"typing", &Typing{Room: "go", Active: true}},
@@ -59,15 +61,17 @@ var samples = []struct {
 	{"typing empty", &Typing{}},
 	{"joined", &Joined{Room: "go", Nick: "ann-2", LastSeq: 1234}},
 	{"joined empty", &Joined{}},
-	{"joined max", &Joined{Room: maxRoom, Nick: maxNick, LastSeq: math.MaxUint64}},
+	{"joined max", &Joined{Room: maxRoom, Nick: maxNick, LastSeq: math.MaxUint64, Token: strings.Repeat("t", 64)}},
+	{"joined token", &Joined{Room: "go", Nick: "ann", LastSeq: 3, Token: "dG9rZW4"}},
 	{"chat", &Chat{Room: "go", Seq: 1, Time: someTime, Nick: "ann", Text: "hi"}},
 	{"chat empty", &Chat{}},
 	{"chat negative time", &Chat{Room: "go", Seq: 2, Time: -1, Nick: "bob", Text: "before 1970"}},
 	{"chat min time", &Chat{Room: "go", Seq: math.MaxUint64, Time: math.MinInt64, Nick: "b", Text: "t"}},
-	{"chat max", &Chat{Room: maxRoom, Seq: math.MaxUint64, Time: math.MaxInt64, Nick: maxNick, Text: maxText}},
+	{"chat max", &Chat{Room: maxRoom, Seq: math.MaxUint64, Time: math.MaxInt64, Nick: maxNick, Text: maxText, ID: math.MaxUint64}},
+	{"chat id", &Chat{Room: "go", Seq: 5, Time: someTime, Nick: "ann", Text: "hi", ID: 1}},
 	{"history", &History{Room: "go", Messages: []Chat{
 		{Room: "go", Seq: 7, Time: someTime, Nick: "ann", Text: "hi"},
-		{Room: "go", Seq: 8, Time: someTime + 1500, Nick: "bob", Text: "hé"},
+		{Room: "go", Seq: 8, Time: someTime + 1500, Nick: "bob", Text: "hé", ID: 99},
 	}}},
 	{"history reset", &History{Room: "go", Reset: true, Messages: []Chat{
 		{Room: "go", Seq: 1, Time: someTime, Nick: "ann", Text: "first"},
@@ -85,6 +89,51 @@ var samples = []struct {
 	{"error", &Error{Code: CodeRateLimited, Room: "go", Text: "slow down"}},
 	{"error empty", &Error{}},
 	{"error max code", &Error{Code: math.MaxUint16, Text: "from the future"}},
+	{"error id", &Error{Code: CodeRateLimited, Room: "go", Text: "slow down", ID: 12}},
+	{"ack", &Ack{Room: "go", ID: 12, Seq: 300}},
+	{"ack empty", &Ack{}},
+	{"ack max", &Ack{Room: maxRoom, ID: math.MaxUint64, Seq: math.MaxUint64}},
+}
+
+// inVersion returns m as a peer of version v receives it: without the
+// fields that v lacks, and with History items carrying the History's room.
+func inVersion(m Message, v byte) Message {
+	if v >= 2 {
+		return m
+	}
+	switch m := m.(type) {
+	case *Join:
+		c := *m
+		c.Token = ""
+		return &c
+	case *Send:
+		c := *m
+		c.ID = 0
+		return &c
+	case *Joined:
+		c := *m
+		c.Token = ""
+		return &c
+	case *Chat:
+		c := *m
+		c.ID = 0
+		return &c
+	case *History:
+		c := *m
+		if m.Messages != nil {
+			c.Messages = make([]Chat, len(m.Messages))
+			for i, item := range m.Messages {
+				item.ID = 0
+				c.Messages[i] = item
+			}
+		}
+		return &c
+	case *Error:
+		c := *m
+		c.ID = 0
+		return &c
+	}
+	return m
 }
 
 func manyChats(room string, n int) []Chat {
@@ -97,6 +146,24 @@ func manyChats(room string, n int) []Chat {
 
 func TestRoundTrip(t *testing.T) {
 	for _, tc := range samples {
+		if tc.m.Kind() != KindAck {
+			t.Run(tc.name+"/v1", func(t *testing.T) {
+				b := AppendVersion(nil, 1, tc.m)
+				if b[0] != 1 || Kind(b[1]) != tc.m.Kind() {
+					t.Fatalf("envelope % x, want 01 %02x", b[:2], byte(tc.m.Kind()))
+				}
+				got, err := Decode(b)
+				if err != nil {
+					t.Fatalf("Decode(% x): %v", b, err)
+				}
+				if want := inVersion(tc.m, 1); !reflect.DeepEqual(got, want) {
+					t.Fatalf("Decode(AppendVersion(1, %#v)) = %#v, want %#v", tc.m, got, want)
+				}
+				if again := AppendVersion(nil, 1, got); !bytes.Equal(again, b) {
+					t.Fatalf("encoded again as % x, want % x", again, b)
+				}
+			})
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			b := Append(nil, tc.m)
 			if b[0] != Version || Kind(b[1]) != tc.m.Kind() {
@@ -138,7 +205,7 @@ func TestEveryKindHasASample(t *testing.T) {
 	for k := Kind(0); k < 255; k++ {
 		m := newMessage(k)
 		if m == nil {
-			if k >= KindJoin && k <= KindError {
+			if k >= KindJoin && k <= KindAck {
 				t.Errorf("newMessage(%d) = nil", k)
 			}
 			continue
@@ -153,9 +220,37 @@ func TestEveryKindHasASample(t *testing.T) {
 }
 
 // The encoding pinned byte by byte, written out by hand: a change here is a
-// change of the protocol, which needs a new Version.
+// change of the protocol, which needs a new Version. Version 1 stays as it
+// was, for the clients that speak it.
 func TestWireFormat(t *testing.T) {
 	tests := []struct {
+		m    Message
+		want string
+	}{
+		{&Join{Room: "a", Nick: "b", Resume: true, After: 128, Token: "t"},
+			"02 01  01 61  01 62  01  80 01  01 74"},
+		{&Join{}, "02 01  00  00  00  00  00"},
+		{&Leave{Room: "go"}, "02 02  02 67 6f"},
+		{&Send{Room: "go", Text: "hi", ID: 300}, "02 03  02 67 6f  02 68 69  ac 02"},
+		{&Typing{Room: "go", Active: true}, "02 04  02 67 6f  00  01"},
+		{&Joined{Room: "go", Nick: "ann", LastSeq: 300, Token: "t"}, "02 05  02 67 6f  03 61 6e 6e  ac 02  01 74"},
+		{&Chat{Room: "go", Seq: 300, Time: someTime, Nick: "ann", Text: "hé", ID: 5},
+			"02 06  02 67 6f  ac 02  80 a0 ab fe f9 62  03 61 6e 6e  03 68 c3 a9  05"},
+		{&History{Room: "go", Reset: true, Messages: []Chat{
+			{Seq: 1, Time: 2, Nick: "a", Text: "x", ID: 7},
+			{Seq: 2, Time: -2, Nick: "b", Text: ""},
+		}}, "02 07  02 67 6f  01  02  01 04 01 61 01 78 07  02 03 01 62 00 00"},
+		{&Error{Code: CodeTooLong, Text: "x", ID: 1}, "02 0a  04  00  01 78  01"},
+		{&Ack{Room: "go", ID: 300, Seq: 1}, "02 0b  02 67 6f  ac 02  01"},
+	}
+	for _, tc := range tests {
+		want := hexBytes(t, tc.want)
+		if got := Append(nil, tc.m); !bytes.Equal(got, want) {
+			t.Errorf("Append(%#v) =\n% x, want\n% x", tc.m, got, want)
+		}
+	}
+
+	v1 := []struct {
 		m    Message
 		want string
 	}{
@@ -177,11 +272,39 @@ func TestWireFormat(t *testing.T) {
 		{&PresenceChange{Room: "go", Nick: "ann", Joined: true}, "01 09  02 67 6f  03 61 6e 6e  01"},
 		{&Error{Code: CodeTooLong, Text: "x"}, "01 0a  04  00  01 78"},
 		{&Error{Code: 65535}, "01 0a  ff ff 03  00  00"},
+		// What version 1 lacks is left out.
+		{&Send{Room: "go", Text: "hi", ID: 300}, "01 03  02 67 6f  02 68 69"},
+		{&Joined{Room: "go", Nick: "ann", LastSeq: 300, Token: "secret"}, "01 05  02 67 6f  03 61 6e 6e  ac 02"},
 	}
-	for _, tc := range tests {
+	for _, tc := range v1 {
 		want := hexBytes(t, tc.want)
-		if got := Append(nil, tc.m); !bytes.Equal(got, want) {
-			t.Errorf("Append(%#v) =\n% x, want\n% x", tc.m, got, want)
+		if got := AppendVersion(nil, 1, tc.m); !bytes.Equal(got, want) {
+			t.Errorf("AppendVersion(1, %#v) =\n% x, want\n% x", tc.m, got, want)
+		}
+	}
+}
+
+// AppendVersion refuses what it cannot write.
+func TestAppendVersionPanics(t *testing.T) {
+	for _, tc := range []struct {
+		v byte
+		m Message
+	}{{0, &Leave{}}, {3, &Leave{}}, {1, &Ack{}}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AppendVersion(%d, %T) did not panic", tc.v, tc.m)
+				}
+			}()
+			AppendVersion(nil, tc.v, tc.m)
+		}()
+	}
+}
+
+func TestSubprotocolVersion(t *testing.T) {
+	for name, want := range map[string]byte{Subprotocol: 2, SubprotocolV1: 1, "duplex-chat.v3": 0, "": 0, "echo": 0} {
+		if got := SubprotocolVersion(name); got != want {
+			t.Errorf("SubprotocolVersion(%q) = %d, want %d", name, got, want)
 		}
 	}
 }
@@ -223,10 +346,23 @@ func TestEmptyListsDecodeAsNil(t *testing.T) {
 }
 
 // Every proper prefix of a valid message is an error, never a panic or a
-// shorter message.
+// shorter message, in either version.
 func TestDecodeTruncated(t *testing.T) {
 	for _, tc := range samples {
 		b := Append(nil, tc.m)
+		for i := range len(b) {
+			m, err := Decode(b[:i:i])
+			if err == nil || m != nil {
+				t.Fatalf("%s: Decode of the first %d of %d bytes = %#v, %v", tc.name, i, len(b), m, err)
+			}
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s: Decode of the first %d bytes: %v, want ErrMalformed", tc.name, i, err)
+			}
+		}
+		if tc.m.Kind() == KindAck {
+			continue
+		}
+		b = AppendVersion(nil, 1, tc.m)
 		for i := range len(b) {
 			m, err := Decode(b[:i:i])
 			if err == nil || m != nil {
@@ -248,12 +384,16 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"empty", "", ErrMalformed, "message: empty input"},
 		{"version only", "01", ErrMalformed, "message: input ends after the version byte"},
-		{"version 2", "02 06", ErrVersion, "message: protocol version 2 received, this side speaks version 1"},
-		{"version 0", "00", ErrVersion, "message: protocol version 0 received, this side speaks version 1"},
+		{"version 3", "03 06", ErrVersion, "message: protocol version 3 received, this side speaks versions 1 to 2"},
+		{"version 0", "00", ErrVersion, "message: protocol version 0 received, this side speaks versions 1 to 2"},
 		{"version 255 with payload", "ff 01 00 00 00 00", ErrVersion, "protocol version 255 received"},
-		{"kind 0", "01 00", ErrUnknownKind, "message: unknown kind 0"},
-		{"kind 11", "01 0b 00", ErrUnknownKind, "message: unknown kind 11"},
-		{"kind 255", "01 ff", ErrUnknownKind, "message: unknown kind 255"},
+		{"kind 0", "01 00", ErrUnknownKind, "message: unknown kind 0 in version 1"},
+		{"Ack in version 1", "01 0b 00 00 00", ErrUnknownKind, "message: unknown kind 11 in version 1"},
+		{"kind 12", "02 0c 00", ErrUnknownKind, "message: unknown kind 12 in version 2"},
+		{"kind 255", "02 ff", ErrUnknownKind, "message: unknown kind 255"},
+		{"version 2 without the ID", "02 03 02 67 6f 02 68 69", ErrMalformed, "message: Send.ID at byte 8: input is truncated"},
+		{"version 1 with an ID", "01 03 02 67 6f 02 68 69 01", ErrMalformed, "message: Send at byte 8: 1 byte after the end of the message"},
+		{"version 2 History item without its ID", "02 07 00 00 01 01 02 00 00", ErrMalformed, "History.Messages at byte 4: count 1 exceeds what the 4 bytes left can hold"},
 
 		{"trailing byte", "01 02 01 61 00", ErrMalformed, "message: Leave at byte 4: 1 byte after the end of the message"},
 		{"trailing bytes", "01 08 00 00 01 02 03", ErrMalformed, "message: Presence at byte 4: 3 bytes after the end of the message"},
@@ -409,8 +549,8 @@ func TestKindString(t *testing.T) {
 	}{
 		{KindJoin, "Join"}, {KindLeave, "Leave"}, {KindSend, "Send"}, {KindTyping, "Typing"},
 		{KindJoined, "Joined"}, {KindChat, "Chat"}, {KindHistory, "History"}, {KindPresence, "Presence"},
-		{KindPresenceChange, "PresenceChange"}, {KindError, "Error"},
-		{0, "kind 0"}, {11, "kind 11"}, {255, "kind 255"},
+		{KindPresenceChange, "PresenceChange"}, {KindError, "Error"}, {KindAck, "Ack"},
+		{0, "kind 0"}, {12, "kind 12"}, {255, "kind 255"},
 	}
 	for _, tc := range tests {
 		if got := tc.k.String(); got != tc.want {
@@ -433,8 +573,11 @@ func TestKindValues(t *testing.T) {
 			t.Errorf("%v = %d, want %d", k, byte(k), i+1)
 		}
 	}
-	if Version != 1 || Subprotocol != "duplex-chat.v1" {
-		t.Errorf("Version %d, Subprotocol %q", Version, Subprotocol)
+	if KindAck != 11 {
+		t.Errorf("KindAck = %d, want 11", byte(KindAck))
+	}
+	if Version != 2 || MinVersion != 1 || Subprotocol != "duplex-chat.v2" || SubprotocolV1 != "duplex-chat.v1" {
+		t.Errorf("Version %d, MinVersion %d, Subprotocol %q, SubprotocolV1 %q", Version, MinVersion, Subprotocol, SubprotocolV1)
 	}
 }
 
@@ -451,8 +594,9 @@ func TestErrorCode(t *testing.T) {
 		{CodeNotInRoom, 5, "not in room"},
 		{CodeRateLimited, 6, "rate limited"},
 		{CodeInternal, 7, "internal error"},
+		{CodeTooManyRooms, 8, "too many rooms"},
 		{0, 0, "error code 0"},
-		{8, 8, "error code 8"},
+		{9, 9, "error code 9"},
 		{65535, 65535, "error code 65535"},
 	}
 	for _, tc := range tests {

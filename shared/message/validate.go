@@ -1,6 +1,7 @@
 package message
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -17,9 +18,9 @@ const (
 )
 
 // MaxClientMessage is the size of the largest message a client sends when
-// it follows the rules: a Send with a MaxRoom-byte room and a MaxText-byte
-// text. It is the read limit a server can set on its connections.
-const MaxClientMessage = headerSize + 1 + MaxRoom + 2 + MaxText
+// it follows the rules: a Send with a MaxRoom-byte room, a MaxText-byte
+// text and the largest ID.
+const MaxClientMessage = headerSize + 1 + MaxRoom + 2 + MaxText + binary.MaxVarintLen64
 
 // ValidNick reports whether s is a valid nickname, and if not, why: it
 // returns nil, or an *Error with Code CodeBadNick and a Text to show the

@@ -230,7 +230,8 @@ func TestAltNickStaysValid(t *testing.T) {
 }
 
 // MaxClientMessage is the size of the largest valid Send, and no other
-// message a client sends with valid fields is larger.
+// message a client sends with valid fields, and a token of 64 bytes, is
+// larger.
 func TestMaxClientMessage(t *testing.T) {
 	room := strings.Repeat("r", MaxRoom)
 	nick := strings.Repeat("字", MaxNick) // 3 bytes a character, the most the letter table allows
@@ -238,11 +239,11 @@ func TestMaxClientMessage(t *testing.T) {
 	if ValidRoom(room) != nil || ValidNick(nick) != nil || ValidText(text) != nil {
 		t.Fatal("the test's room, nickname or text is invalid")
 	}
-	if n := len(Append(nil, &Send{Room: room, Text: text})); n != MaxClientMessage {
+	if n := len(Append(nil, &Send{Room: room, Text: text, ID: 1<<64 - 1})); n != MaxClientMessage {
 		t.Errorf("the largest Send has %d bytes, MaxClientMessage is %d", n, MaxClientMessage)
 	}
 	for _, m := range []Message{
-		&Join{Room: room, Nick: nick, Resume: true, After: 1<<64 - 1},
+		&Join{Room: room, Nick: nick, Resume: true, After: 1<<64 - 1, Token: strings.Repeat("t", 64)},
 		&Leave{Room: room},
 		&Typing{Room: room, Nick: nick, Active: true},
 	} {

@@ -1,11 +1,14 @@
 //go:build js && wasm
 
 // Package chat is the chat page: rooms, nicknames, presence, typing, and
-// messages that survive a dropped connection. The protocol — joining
-// again on every new connection, resuming after the last message shown,
-// dropping duplicates — is duplex/shared/chatclient's, which runs natively
-// too and is tested there; this package connects it to the browser's
-// WebSocket and shows what it reports in the DOM (view.go).
+// messages that survive a dropped connection or a server's restart. The
+// protocol — joining again on every new connection, resuming after the
+// last message shown, dropping duplicates, keeping what the user sent in
+// an outbox until the server has stored it — is duplex/shared/chatclient's,
+// which runs natively too and is tested there; this package connects it to
+// the browser's WebSocket and shows what it reports in the DOM (view.go):
+// a message sent shows at once, greyed and marked "sending…", until it
+// comes back from the server.
 //
 // Everything the page shows is set as text, never parsed as HTML.
 package chat
@@ -48,6 +51,7 @@ type page struct {
 // A roomView is a room's elements, and what the client said of it last.
 type roomView struct {
 	list, tab dom.Element
+	pending   []dom.Element // the outbox's messages, at the end of list
 	room      chatclient.Room
 }
 
@@ -153,7 +157,9 @@ func (p *page) switchTo(name string) {
 	p.show(name)
 }
 
-// sendText sends text to the room shown.
+// sendText sends text to the room shown. Once the client has it in its
+// outbox, the text box is emptied: the message shows as pending, and the
+// client sends it, again if need be, until the server has it.
 func (p *page) sendText(text string) {
 	name := p.currentRoom()
 	if name == "" {
@@ -162,13 +168,9 @@ func (p *page) sendText(text string) {
 	err := p.client.Send(name, text)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch {
-	case err == chatclient.ErrNotJoined:
-		p.notice.SetText("Not sent: the connection is down. Your text is still there, to send once the chat is live again.")
-		return
-	case err != nil:
-		p.notice.SetText(err.Error())
-		return
+	if err != nil {
+		p.notice.SetText("Not sent: " + err.Error())
+		return // the text stays in the box
 	}
 	p.notice.SetText("")
 	if p.text.Input() == text {

@@ -93,7 +93,55 @@ func (p *page) Message(m message.Chat, mine bool) {
 	li.Append("time", "", clock(m.Time))
 	li.Append("span", "nick", m.Nick)
 	li.Append("span", "text", m.Text)
+	for _, e := range rv.pending { // below the messages delivered
+		rv.list.Value().Call("appendChild", e.Value())
+	}
 	rv.list.ScrollToEnd()
+}
+
+// Outbox shows, at the end of the room's list, the messages the user sent
+// that have yet to come back: greyed, with what becomes of them.
+func (p *page) Outbox(room string, pending []chatclient.Pending) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rv := p.rooms[room]
+	if rv == nil {
+		return
+	}
+	for _, e := range rv.pending {
+		e.Remove()
+	}
+	rv.pending = rv.pending[:0]
+	for _, m := range pending {
+		li := rv.list.Append("li", "pending", "")
+		li.SetData("id", strconv.FormatUint(m.ID, 10))
+		state := "sending…"
+		switch {
+		case m.Stored:
+			state = "sent"
+		case m.Err != nil:
+			state = "waiting to be sent again"
+			if e, ok := m.Err.(*message.Error); ok {
+				state += " (" + e.Code.String() + ")"
+			}
+			state += "…"
+		}
+		li.Append("span", "state", state)
+		li.Append("span", "nick", rv.room.Nick)
+		li.Append("span", "text", m.Text)
+		rv.pending = append(rv.pending, li)
+	}
+	rv.list.ScrollToEnd()
+}
+
+// Refused gives the text of a message the server refused back to the user,
+// in the text box if it is empty; Error has shown why.
+func (p *page) Refused(room, text string, _ error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if room == p.current && chatclient.Blank(p.text.Input()) {
+		p.text.SetInput(text)
+	}
 }
 
 // HistoryReset empties a room's list: its history comes afresh.
@@ -172,11 +220,12 @@ func (p *page) render() {
 // held.
 func (p *page) updateControls() {
 	rv := p.rooms[p.current]
-	live := p.last.Phase == conn.PhaseOpen
 	p.join.SetDisabled(p.last.Opens == 0 || p.last.Phase == conn.PhaseClosed)
 	p.text.SetDisabled(rv == nil)
 	p.leave.SetDisabled(rv == nil)
-	p.send.SetDisabled(rv == nil || !rv.room.Joined || !live)
+	// Sending needs only a room: what is sent while the connection is
+	// down waits in the outbox.
+	p.send.SetDisabled(rv == nil || p.last.Phase == conn.PhaseClosed)
 }
 
 func (p *page) setStatus(state, text string) {
