@@ -18,12 +18,25 @@ import (
 //	AUTOBAHN_SERVER=ws://127.0.0.1:9001 go test ./server/ws -run TestAutobahnClient -v
 //
 // The reports then hold each case's verdict (see the suite's README).
+// With AUTOBAHN_DEFLATE=1 the client offers permessage-deflate, as for
+// groups 12 and 13; AUTOBAHN_DEFLATE=no-takeover offers it with
+// NoContextTakeover.
 func TestAutobahnClient(t *testing.T) {
 	base := os.Getenv("AUTOBAHN_SERVER")
 	if base == "" {
 		t.Skip("set AUTOBAHN_SERVER to the fuzzingserver's ws:// URL to run")
 	}
 	const agent = "duplex"
+	opts := &DialOptions{ReadLimit: 64 << 20}
+	switch deflate := os.Getenv("AUTOBAHN_DEFLATE"); deflate {
+	case "":
+	case "1":
+		opts.Compression = &CompressionOptions{}
+	case "no-takeover":
+		opts.Compression = &CompressionOptions{NoContextTakeover: true}
+	default:
+		t.Fatalf("AUTOBAHN_DEFLATE=%q: want 1 or no-takeover", deflate)
+	}
 	ctx := context.Background()
 	count := func() int {
 		c, err := Dial(ctx, base+"/getCaseCount", nil)
@@ -42,7 +55,7 @@ func TestAutobahnClient(t *testing.T) {
 		return n
 	}()
 	for i := 1; i <= count; i++ {
-		c, err := Dial(ctx, base+"/runCase?case="+strconv.Itoa(i)+"&agent="+agent, &DialOptions{ReadLimit: 64 << 20})
+		c, err := Dial(ctx, base+"/runCase?case="+strconv.Itoa(i)+"&agent="+agent, opts)
 		if err != nil {
 			t.Logf("case %d: %v", i, err)
 			continue

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+
 	"duplex/shared/handshake"
 	"duplex/shared/wire"
 )
@@ -63,6 +65,11 @@ type rawPeer struct {
 	server bool // it plays the server, against the native client
 
 	clientEnd chan error // as a server: how the client's echo loop ended
+
+	// deflate: permessage-deflate was agreed, so messages with RSV1 set
+	// are inflated, with what was inflated before as the context.
+	deflate  bool
+	inflated []byte
 }
 
 // dialRaw connects to addr and performs the opening handshake with the
@@ -106,8 +113,21 @@ func dialHandshake(t testing.TB, addr string, headers ...string) (*rawPeer, *htt
 
 // acceptRaw starts the native client, dialing a listener of the test's, and
 // returns the raw peer that plays the server to it. The client echoes every
-// message until its connection ends, reporting how on clientEnd.
+// message until its connection ends, reporting how on clientEnd. If opts
+// offer compression, the raw peer accepts it with the bare
+// "permessage-deflate": both sides may keep context.
 func acceptRaw(t testing.TB, opts *DialOptions) *rawPeer {
+	t.Helper()
+	ext := ""
+	if opts != nil && opts.Compression != nil {
+		ext = "permessage-deflate"
+	}
+	return acceptRawExt(t, opts, ext)
+}
+
+// acceptRawExt is acceptRaw with the raw peer answering ext, if not empty,
+// as its Sec-WebSocket-Extensions.
+func acceptRawExt(t testing.TB, opts *DialOptions, ext string) *rawPeer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,11 +170,14 @@ func acceptRaw(t testing.TB, opts *DialOptions) *rawPeer {
 		t.Fatalf("reading the client's handshake: %v", err)
 	}
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Accept: " + handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
-	if _, err := io.WriteString(conn, resp); err != nil {
+		"Sec-WebSocket-Accept: " + handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
+	if ext != "" {
+		resp += "Sec-WebSocket-Extensions: " + ext + "\r\n"
+	}
+	if _, err := io.WriteString(conn, resp+"\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	return &rawPeer{t: t, conn: conn, br: br, server: true, clientEnd: end}
+	return &rawPeer{t: t, conn: conn, br: br, server: true, clientEnd: end, deflate: ext != ""}
 }
 
 // frame is a frame as the test client sends or receives it.
@@ -232,6 +255,10 @@ func (c *rawPeer) expectMessage(op wire.Opcode, payload []byte) {
 		c.t.Fatalf("reading %v message: %v", op, err)
 	}
 	got := f.payload
+	compressed := f.rsv&wire.Rsv1 != 0
+	if compressed && !c.deflate {
+		c.t.Fatalf("got a compressed %v message without compression agreed", f.op)
+	}
 	for !f.fin {
 		if f, err = c.read(); err != nil {
 			c.t.Fatalf("reading continuation: %v", err)
@@ -239,7 +266,13 @@ func (c *rawPeer) expectMessage(op wire.Opcode, payload []byte) {
 		if f.op != wire.OpContinuation {
 			c.t.Fatalf("got %v frame inside a fragmented message", f.op)
 		}
+		if f.rsv != 0 {
+			c.t.Fatalf("got a continuation frame with reserved bits %x", f.rsv)
+		}
 		got = append(got, f.payload...)
+	}
+	if compressed {
+		got = c.inflate(got)
 	}
 	if f.op != op && f.op != wire.OpContinuation {
 		c.t.Fatalf("got a %v message, want %v", f.op, op)
@@ -247,6 +280,20 @@ func (c *rawPeer) expectMessage(op wire.Opcode, payload []byte) {
 	if !bytes.Equal(got, payload) {
 		c.t.Fatalf("got payload %s, want %s", abbrev(got), abbrev(payload))
 	}
+}
+
+// inflate returns the content of a compressed message's payload (RFC 7692
+// §7.2.2), in the context of what this peer inflated before.
+func (c *rawPeer) inflate(payload []byte) []byte {
+	c.t.Helper()
+	dict := c.inflated[max(0, len(c.inflated)-32<<10):]
+	r := flate.NewReaderDict(io.MultiReader(bytes.NewReader(payload), bytes.NewReader(inflateTail)), dict)
+	got, err := io.ReadAll(r)
+	if err != nil {
+		c.t.Fatalf("inflating a compressed message of %d bytes: %v", len(payload), err)
+	}
+	c.inflated = append(c.inflated, got...)
+	return got
 }
 
 // expectFrame reads one frame and checks its opcode and payload.

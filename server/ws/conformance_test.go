@@ -62,10 +62,17 @@ type exchange struct {
 	// fail, if set, is the code with which the server must then fail the
 	// connection. Otherwise the client closes normally afterwards.
 	fail wire.StatusCode
+	// deflateFail, if set, replaces fail when compression was agreed: a
+	// frame with RSV1 then holds compressed data, and is no longer a
+	// protocol error.
+	deflateFail wire.StatusCode
 }
 
 func (ex exchange) run(t *testing.T, c *rawPeer) {
 	t.Helper()
+	if c.deflate && ex.deflateFail != 0 {
+		ex.fail = ex.deflateFail
+	}
 	write := c.writeRaw
 	if ex.fail != 0 {
 		// The server may fail the connection before it has read all that
@@ -121,12 +128,28 @@ type end struct {
 }
 
 // ends returns both ends, for one echo server made with u; u's read limit
-// applies to the native client too.
+// and compression options apply to the native client too. If u has
+// compression, the raw peer agrees to it at both ends, and the ends are
+// named with a "-deflate" suffix.
 func ends(t testing.TB, u *Upgrader) []end {
 	addr := echoServer(t, u)
 	opts := &DialOptions{}
 	if u != nil {
 		opts.ReadLimit = u.ReadLimit
+		opts.Compression = u.Compression
+	}
+	if opts.Compression != nil {
+		return []end{
+			{"server-deflate", func(t testing.TB) *rawPeer {
+				c := dialRaw(t, addr, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+				if ext := c.resp.Header.Get("Sec-WebSocket-Extensions"); !strings.HasPrefix(ext, "permessage-deflate") {
+					t.Fatalf("the server answered Sec-WebSocket-Extensions %q", ext)
+				}
+				c.deflate = true
+				return c
+			}},
+			{"client-deflate", func(t testing.TB) *rawPeer { return acceptRaw(t, opts) }},
+		}
 	}
 	return []end{
 		{"server", func(t testing.TB) *rawPeer { return dialRaw(t, addr) }},
@@ -134,11 +157,27 @@ func ends(t testing.TB, u *Upgrader) []end {
 	}
 }
 
+// withCompression returns a copy of u (nil for a zero Upgrader) that
+// compresses every message it can, to make the most of the compressed
+// path.
+func withCompression(u *Upgrader) *Upgrader {
+	c := &Upgrader{}
+	if u != nil {
+		c.ReadLimit = u.ReadLimit
+	}
+	c.Compression = &CompressionOptions{Threshold: -1}
+	return c
+}
+
 // runExchanges plays each case at both ends, each time on a connection of
-// its own.
+// its own; unless u has compression already, once more at both ends with
+// compression agreed, the echo compressing what it sends back.
 func runExchanges(t *testing.T, u *Upgrader, cases []exchange) {
 	t.Helper()
 	both := ends(t, u)
+	if u == nil || u.Compression == nil {
+		both = append(both, ends(t, withCompression(u))...)
+	}
 	seen := map[string]bool{}
 	for _, ex := range cases {
 		if seen[ex.name] {
@@ -474,10 +513,16 @@ func TestReservedBits(t *testing.T) {
 	for rsv := byte(1); rsv <= 7; rsv++ {
 		bits := rsv << 4 // RSV3 is 0x10, RSV2 0x20, RSV1 0x40
 		name := fmt.Sprintf("rsv%03b", rsv)
+		// With permessage-deflate agreed, RSV1 alone marks a compressed
+		// message, whose payload here is not DEFLATE data.
+		var notDeflate wire.StatusCode
+		if bits == wire.Rsv1 {
+			notDeflate = wire.StatusInvalidPayloadData
+		}
 		cases = append(cases,
-			exchange{name: name + "/text", send: []frame{{fin: true, rsv: bits, op: wire.OpText, payload: []byte("Hello")}}, fail: wire.StatusProtocolError},
-			exchange{name: name + "/empty-text", send: []frame{{fin: true, rsv: bits, op: wire.OpText}}, fail: wire.StatusProtocolError},
-			exchange{name: name + "/binary", send: []frame{{fin: true, rsv: bits, op: wire.OpBinary, payload: binOf(10)}}, fail: wire.StatusProtocolError},
+			exchange{name: name + "/text", send: []frame{{fin: true, rsv: bits, op: wire.OpText, payload: []byte("Hello")}}, fail: wire.StatusProtocolError, deflateFail: notDeflate},
+			exchange{name: name + "/empty-text", send: []frame{{fin: true, rsv: bits, op: wire.OpText}}, fail: wire.StatusProtocolError, deflateFail: notDeflate},
+			exchange{name: name + "/binary", send: []frame{{fin: true, rsv: bits, op: wire.OpBinary, payload: binOf(10)}}, fail: wire.StatusProtocolError, deflateFail: notDeflate},
 			exchange{name: name + "/ping", send: []frame{{fin: true, rsv: bits, op: wire.OpPing, payload: []byte("Hello")}}, fail: wire.StatusProtocolError},
 			exchange{name: name + "/pong", send: []frame{{fin: true, rsv: bits, op: wire.OpPong, payload: []byte("Hello")}}, fail: wire.StatusProtocolError},
 			exchange{name: name + "/close", send: []frame{{fin: true, rsv: bits, op: wire.OpClose, payload: closePayload(1000, "")}}, fail: wire.StatusProtocolError},
@@ -490,7 +535,7 @@ func TestReservedBits(t *testing.T) {
 				name: name + "/after-echo",
 				send: []frame{textFrame("Hello"), {fin: true, rsv: bits, op: wire.OpText, payload: []byte("Hello")}, pingFrame("unanswered")},
 				want: []frame{textMsg("Hello")},
-				fail: wire.StatusProtocolError,
+				fail: wire.StatusProtocolError, deflateFail: notDeflate,
 			},
 		)
 	}

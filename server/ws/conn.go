@@ -37,18 +37,21 @@ func (e *closedBy) Unwrap() []error { return []error{ErrClosed, e.why} }
 // concurrent use, and control frames (pong, close) go out between the
 // frames of a message being written.
 //
-// Who owns what: the goroutine holding readMu owns the reader's state and
-// the socket's read deadline; the one holding msgSem owns the message being
-// written; the one holding frameMu owns closeSent and the socket while it
-// writes a frame. Nothing sets the socket's write deadline: a write that
-// must end (its context ended, the closing handshake timed out) ends by
-// closing the connection.
+// Who owns what: the goroutine holding readMu owns the reader's state
+// (with, if compression was agreed, the decompressor of a compressed
+// message and what the peer's context holds) and the socket's read
+// deadline; the one holding msgSem owns the message being written (with
+// its compressor and what this side's context holds); the one holding
+// frameMu owns closeSent and the socket while it writes a frame. Nothing
+// sets the socket's write deadline: a write that must end (its context
+// ended, the closing handshake timed out) ends by closing the connection.
 type Conn struct {
 	nc          net.Conn
 	in          *input
 	client      bool // this side dialed: it masks what it sends, and the server closes TCP first
 	subprotocol string
 	extensions  string
+	deflate     *deflateState // nil unless permessage-deflate was agreed
 	readLimit   atomic.Int64
 	stats       *Stats // nil if nobody counts
 
@@ -159,7 +162,7 @@ func (c *Conn) Close(code StatusCode, reason string) error {
 			if !c.isDone() {
 				c.finish(c.drainToClose())
 			}
-			c.readMu.Unlock()
+			c.unlockRead()
 			break
 		}
 		select {
@@ -313,7 +316,7 @@ func (c *Conn) writeClose(code StatusCode, reason string) error {
 	}
 	c.closeSent = true
 	c.stats.sentClose(code)
-	return c.writeFrameLocked(true, wire.OpClose, payload)
+	return c.writeFrameLocked(true, 0, wire.OpClose, payload)
 }
 
 // fail closes the connection because of a protocol violation: it sends a

@@ -53,6 +53,14 @@ type DialOptions struct {
 
 	// Stats, if not nil, counts what the connection does.
 	Stats *Stats
+
+	// Compression, if not nil, offers permessage-deflate (RFC 7692) with
+	// these options. The offer lets the server limit the client's window;
+	// a response that breaks RFC 7692 or does not fit the offer fails the
+	// dial. If the server keeps context between the messages it sends, the
+	// connection keeps the server's window of what it received (32 KiB
+	// unless the server says less); NoContextTakeover asks it not to.
+	Compression *CompressionOptions
 }
 
 // maxResponseHead bounds the size of the server's response head, so that
@@ -85,6 +93,11 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	u, addr, secure, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Compression != nil {
+		if err := opts.Compression.validate(); err != nil {
+			return nil, err
+		}
 	}
 	key := newKey()
 	req, err := appendRequest(nil, u, key, opts)
@@ -122,7 +135,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 		return fail(fmt.Errorf("sending the handshake: %w", err))
 	}
 	br := bufio.NewReader(io.LimitReader(nc, maxResponseHead))
-	subprotocol, extensions, err := readResponse(br, key, opts.Subprotocols)
+	subprotocol, extensions, deflate, err := readResponse(br, key, opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -138,7 +151,7 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 		limit = DefaultReadLimit
 	}
 	c := newConn(nc, buffered, true, limit, opts.Stats)
-	c.subprotocol, c.extensions = subprotocol, extensions
+	c.subprotocol, c.extensions, c.deflate = subprotocol, extensions, deflate
 	return c, nil
 }
 
@@ -232,50 +245,70 @@ func appendRequest(dst []byte, u *url.URL, key string, opts *DialOptions) ([]byt
 		dst = append(dst, "\r\nSec-WebSocket-Protocol: "...)
 		dst = append(dst, strings.Join(opts.Subprotocols, ", ")...)
 	}
+	if opts.Compression != nil {
+		dst = append(dst, "\r\nSec-WebSocket-Extensions: "...)
+		dst = append(dst, deflateOffer(opts.Compression)...)
+	}
 	dst = append(dst, "\r\n"...)
 	dst = appendHeaders(dst, opts.Header)
 	return append(dst, "\r\n"...), nil
 }
 
 // readResponse reads the server's answer to a handshake that sent key and
-// offered the subprotocols, and checks it (RFC 6455 §4.1, the client's
-// checks 1–6). It returns the subprotocol and extensions agreed on.
-func readResponse(br *bufio.Reader, key string, offered []string) (subprotocol, extensions string, err error) {
+// made the offers of opts, and checks it (RFC 6455 §4.1, the client's
+// checks 1–6, and RFC 7692 §5 for permessage-deflate). It returns the
+// subprotocol and extensions agreed on, with the compression state if the
+// server accepted compression.
+func readResponse(br *bufio.Reader, key string, opts *DialOptions) (subprotocol, extensions string, deflate *deflateState, err error) {
+	fail := func(err error) (string, string, *deflateState, error) { return "", "", nil, err }
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", "", errors.New("the server closed the connection before answering the handshake, or its answer was over 16 KiB")
+			return fail(errors.New("the server closed the connection before answering the handshake, or its answer was over 16 KiB"))
 		}
-		return "", "", fmt.Errorf("reading the handshake response: %w", err)
+		return fail(fmt.Errorf("reading the handshake response: %w", err))
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return "", "", refusal(resp)
+		return fail(refusal(resp))
 	}
 	h := resp.Header
 	switch {
 	case !handshake.HasToken(h.Values("Upgrade"), "websocket"):
-		return "", "", errors.New("the 101 response lacks Upgrade: websocket")
+		return fail(errors.New("the 101 response lacks Upgrade: websocket"))
 	case !handshake.HasToken(h.Values("Connection"), "upgrade"):
-		return "", "", errors.New("the 101 response lacks Connection: Upgrade")
+		return fail(errors.New("the 101 response lacks Connection: Upgrade"))
 	}
 	want := handshake.AcceptKey(key)
 	if got := h.Values("Sec-WebSocket-Accept"); len(got) != 1 || got[0] != want {
-		return "", "", fmt.Errorf("the server's Sec-WebSocket-Accept is %q, want %q", strings.Join(got, ", "), want)
+		return fail(fmt.Errorf("the server's Sec-WebSocket-Accept is %q, want %q", strings.Join(got, ", "), want))
 	}
 	protocols := h.Values("Sec-WebSocket-Protocol")
 	switch {
 	case len(protocols) > 1:
-		return "", "", fmt.Errorf("the server chose several subprotocols: %q", protocols)
+		return fail(fmt.Errorf("the server chose several subprotocols: %q", protocols))
 	case len(protocols) == 1:
 		subprotocol = protocols[0]
-		if !contains(offered, subprotocol) {
-			return "", "", fmt.Errorf("the server chose subprotocol %q, which was not offered", subprotocol)
+		if !contains(opts.Subprotocols, subprotocol) {
+			return fail(fmt.Errorf("the server chose subprotocol %q, which was not offered", subprotocol))
 		}
 	}
-	if ext := strings.Join(h.Values("Sec-WebSocket-Extensions"), ", "); ext != "" {
-		return "", "", fmt.Errorf("the server accepted extensions that were not offered: %q", ext)
+	exts := h.Values("Sec-WebSocket-Extensions")
+	extensions = strings.Join(exts, ", ")
+	switch {
+	case opts.Compression != nil:
+		deflate, err = agreeDeflate(opts.Compression, exts)
+		if err != nil {
+			return fail(err)
+		}
+		if deflate == nil {
+			extensions = "" // the header held only empty elements
+		}
+	case extensions != "":
+		return fail(fmt.Errorf("the server accepted extensions that were not offered: %q", extensions))
+	default:
+		extensions = ""
 	}
-	return subprotocol, "", nil
+	return subprotocol, extensions, deflate, nil
 }
 
 // refusal turns a response other than 101 into a *HandshakeError whose

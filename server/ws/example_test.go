@@ -110,3 +110,49 @@ func echoHandler() http.Handler {
 		}
 	})
 }
+
+// Compression: the server accepts permessage-deflate from clients that
+// offer it, as browsers do, and the native client offers it. Messages of
+// at least the threshold go out compressed; Extensions says what was
+// agreed.
+func ExampleCompressionOptions() {
+	u := &ws.Upgrader{Compression: &ws.CompressionOptions{}} // defaults: level 1, 128-byte threshold, context takeover
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := u.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.ReadMessage(r.Context(), nil)
+			if err != nil {
+				return
+			}
+			c.WriteMessage(r.Context(), typ, msg) // compressed if large enough
+		}
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &ws.DialOptions{Compression: &ws.CompressionOptions{}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	fmt.Println(c.Extensions())
+
+	msg := []byte(strings.Repeat(`{"room":"general","text":"hello"},`, 100))
+	c.WriteMessage(ctx, ws.Text, msg)
+	_, echo, _ := c.ReadMessage(ctx, nil)
+	fmt.Println(len(echo) == len(msg))
+
+	// A message whose data is compressed already goes out as it is.
+	w, _ := c.NextWriter(ctx, ws.Binary)
+	w.SetCompressed(false)
+	w.Write([]byte{0x1f, 0x8b, 0x08}) // say, gzip
+	w.Close()
+	c.Close(ws.StatusNormalClosure, "")
+	// Output:
+	// permessage-deflate; client_no_context_takeover
+	// true
+}

@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/flate"
+
 	"duplex/shared/handshake"
 	"duplex/shared/wire"
 )
@@ -424,9 +426,16 @@ func referenceRead(t *testing.T, in []byte, limit int64) readOutcome {
 // serverRead plays in as the client's side of a Conn and reads messages
 // until ReadMessage fails.
 func serverRead(t *testing.T, in []byte, limit int64) readOutcome {
+	return serverReadWith(t, in, limit, nil)
+}
+
+// serverReadWith is serverRead on a connection that agreed on
+// permessage-deflate with state d, if not nil.
+func serverReadWith(t *testing.T, in []byte, limit int64, d *deflateState) readOutcome {
 	inR, inW := net.Pipe()   // client to server
 	outR, outW := net.Pipe() // server to client
 	c := newConn(&pipeConn{r: inR, w: outW}, nil, false, limit, nil)
+	c.deflate = d
 
 	wrote := make(chan struct{})
 	go func() {
@@ -558,14 +567,35 @@ func FuzzReadResponse(f *testing.F) {
 	f.Add([]byte(ok + "Sec-WebSocket-Protocol: v2\r\n\r\n\x81\x05hello"))
 	f.Add([]byte(ok + "Sec-WebSocket-Protocol: v3\r\n\r\n"))
 	f.Add([]byte(ok + "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
+	f.Add([]byte(ok + "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=9\r\n\r\n"))
+	f.Add([]byte(ok + "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=16\r\n\r\n"))
+	f.Add([]byte(ok + "Sec-WebSocket-Extensions: permessage-deflate, permessage-deflate\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket, h2c\r\nConnection: keep-alive, upgrade\r\nSec-WebSocket-Accept: " + rfcAccept + "\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nno, thanks"))
 	f.Add([]byte("HTTP/1.1 426 Upgrade Required\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
 	f.Add([]byte("HTTP/1.0 101 Switching Protocols\r\n\r\n"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Offering compression, only a valid permessage-deflate response
+		// may add to what is accepted.
 		br := bufio.NewReader(io.LimitReader(bytes.NewReader(data), maxResponseHead))
-		sub, ext, err := readResponse(br, rfcKey, []string{"v1", "v2"})
+		_, ext, d, err := readResponse(br, rfcKey, &DialOptions{Subprotocols: []string{"v1", "v2"}, Compression: &CompressionOptions{}})
+		if err == nil && d != nil {
+			resp, _ := http.ReadResponse(bufio.NewReader(bytes.NewReader(data)), nil)
+			exts, perr := handshake.ParseExtensions(resp.Header.Values("Sec-WebSocket-Extensions"))
+			if perr != nil || len(exts) != 1 || exts[0].Name != "permessage-deflate" || ext != strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", ") {
+				t.Fatalf("accepted extensions %q as %q", resp.Header.Values("Sec-WebSocket-Extensions"), ext)
+			}
+			if _, perr := handshake.ParseDeflateResponse(exts[0].Params); perr != nil {
+				t.Fatalf("accepted %q: %v", ext, perr)
+			}
+			if d.outBits < 8 || d.outBits > 15 || d.inTakeover && (d.received.max < 256 || d.received.max > 32<<10) {
+				t.Fatalf("accepted %q as %+v", ext, d)
+			}
+		}
+
+		br = bufio.NewReader(io.LimitReader(bytes.NewReader(data), maxResponseHead))
+		sub, ext, _, err := readResponse(br, rfcKey, &DialOptions{Subprotocols: []string{"v1", "v2"}})
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("an error without a message")
@@ -590,6 +620,82 @@ func FuzzReadResponse(f *testing.F) {
 			t.Fatalf("subprotocol %q from %q", sub, h.Values("Sec-WebSocket-Protocol"))
 		case ext != "" || len(h.Values("Sec-WebSocket-Extensions")) > 0 && strings.Join(h.Values("Sec-WebSocket-Extensions"), "") != "":
 			t.Fatalf("accepted extensions %q", h.Values("Sec-WebSocket-Extensions"))
+		}
+	})
+}
+
+// FuzzInflate reads any bytes as the payload of a compressed message,
+// whole or cut into two frames, followed by a plain message, on a
+// connection with a read limit of 64 KiB. It must never panic, and its
+// outcome must be the reference's: the message as the flate package
+// inflates it, 1009 once that passes the limit, 1007 for data that does
+// not inflate or, in a text message, is not UTF-8; and after a message
+// read whole, the next one.
+//
+//	go test ./server/ws -run '^$' -fuzz '^FuzzInflate$' -fuzztime 1m
+func FuzzInflate(f *testing.F) {
+	var final bytes.Buffer
+	fw, _ := flate.NewWriter(&final, flate.BestSpeed)
+	fw.Write([]byte("a stream that ends with a final block"))
+	fw.Close()
+	zeros := deflateBytes(make([]byte, 1<<20)) // inflates past the limit
+	seeds := [][]byte{
+		deflateBytes([]byte("Hello, compressed world")),
+		deflateBytes([]byte(textOf(5000))),
+		deflateBytes(binOf(300)),
+		deflateBytes([]byte("\xff\xfe not UTF-8")),
+		final.Bytes(),
+		zeros,
+		zeros[:len(zeros)/2],
+		{0x00},
+		{},
+		{0xff, 0xff},
+		{0x07, 0x00},
+	}
+	for i, seed := range seeds {
+		f.Add(seed, uint16(len(seed)/2), i%2 == 0)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, cut uint16, text bool) {
+		const limit = 64 << 10
+		op := wire.OpBinary
+		if text {
+			op = wire.OpText
+		}
+		key := [4]byte{0x11, 0x22, 0x33, 0x44}
+		var in []byte
+		if c := int(cut); c > 0 && c < len(payload) {
+			in = maskedFrame(false, wire.Rsv1, op, payload[:c], key)
+			in = append(in, maskedFrame(true, 0, wire.OpContinuation, payload[c:], key)...)
+		} else {
+			in = maskedFrame(true, wire.Rsv1, op, payload, key)
+		}
+		in = append(in, maskedFrame(true, 0, wire.OpText, []byte("end"), key)...)
+
+		// The reference: the flate package, reading no more than the
+		// limit and one byte.
+		ref := flate.NewReader(io.MultiReader(bytes.NewReader(payload), bytes.NewReader(inflateTail)))
+		want, err := io.ReadAll(io.LimitReader(ref, limit+1))
+		wantEnd := ""
+		switch {
+		case len(want) > limit:
+			wantEnd = fmt.Sprintf("fail %d", wire.StatusMessageTooBig)
+		case err != nil:
+			wantEnd = fmt.Sprintf("fail %d", wire.StatusInvalidPayloadData)
+		case text && !utf8.Valid(want):
+			wantEnd = fmt.Sprintf("fail %d", wire.StatusInvalidPayloadData)
+		}
+
+		got := serverReadWith(t, in, limit, newDeflateState(&CompressionOptions{}, 15, true, 15, false))
+		if wantEnd == "" {
+			if got.end != "eof" || len(got.msgs) != 2 || !bytes.Equal(got.msgs[0].payload, want) || string(got.msgs[1].payload) != "end" {
+				t.Fatalf("got %v; want %s, then \"end\"", got, abbrev(want))
+			}
+			return
+		}
+		// In text, invalid UTF-8 may show before the reference's verdict.
+		utf8First := text && got.end == fmt.Sprintf("fail %d", wire.StatusInvalidPayloadData)
+		if got.end != wantEnd && !utf8First || len(got.msgs) != 0 {
+			t.Fatalf("got %v; want %s", got, wantEnd)
 		}
 	})
 }

@@ -26,13 +26,20 @@ type messageReader struct {
 	masked    bool // the current frame is masked: the server reads client frames
 	maskPos   int
 	utf8      wire.UTF8Validator
+
+	// A compressed message is read through a pooled decompressor, taken
+	// for the message (inflate.go).
+	inf      *decompressor // nil unless the message is compressed
+	inflated int64         // bytes inflated so far, for the read limit
+	infEOF   bool          // the decompressor has returned the message's last byte
 }
 
 // NextReader waits for the next data message and returns its type and a
-// reader for its payload. The reader returns io.EOF at the end of the
-// message and is valid until the next call to NextReader or ReadMessage,
-// which discard whatever of it is unread. ctx bounds the wait for the
-// message to begin; if it ends during the wait, the connection is closed.
+// reader for its payload, inflated if the message is compressed. The
+// reader returns io.EOF at the end of the message and is valid until the
+// next call to NextReader or ReadMessage, which discard whatever of it is
+// unread. ctx bounds the wait for the message to begin; if it ends during
+// the wait, the connection is closed.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.lockRead(ctx); err != nil {
 		return 0, nil, err
@@ -59,6 +66,9 @@ func (c *Conn) ReadMessage(ctx context.Context, buf []byte) (MessageType, []byte
 	typ, err := c.nextMessage()
 	buf = buf[:0]
 	r := &c.reader
+	if err == nil && r.inf != nil {
+		buf, err = r.readInflatedAll(buf)
+	}
 	for err == nil {
 		if r.remaining == 0 {
 			err = r.advance()
@@ -104,13 +114,21 @@ func (c *Conn) lockRead(ctx context.Context) error {
 	}
 	c.readMu.Lock()
 	if err := c.Err(); err != nil {
-		c.readMu.Unlock()
+		c.unlockRead()
 		return err
 	}
 	return nil
 }
 
-func (c *Conn) unlockRead() { c.readMu.Unlock() }
+// unlockRead lets other readers go on. A compressed message's
+// decompressor goes back to its pool here if the connection has ended
+// during the read, whatever ended it.
+func (c *Conn) unlockRead() {
+	if c.reader.inf != nil && c.isDone() {
+		c.reader.releaseInflater()
+	}
+	c.readMu.Unlock()
+}
 
 // readDone ends the read that c.readWatch.begin(ctx) started, and reports
 // a read cut short by ctx as ctx's error: the watch closed the connection,
@@ -153,6 +171,14 @@ func (c *Conn) awaitInput() error {
 // until a data message begins, and returns its type.
 func (c *Conn) beginMessage() (MessageType, error) {
 	r := &c.reader
+	if r.inf != nil { // what the caller left of a compressed message
+		if err := r.discardInflated(); err != nil {
+			return 0, err
+		}
+	}
+	if r.active {
+		r.utf8.Reset() // what is skipped unread is not checked
+	}
 	for r.active { // discard what the caller left of the previous message
 		if r.remaining == 0 {
 			if err := r.advance(); err != nil && err != io.EOF {
@@ -179,6 +205,9 @@ func (c *Conn) beginMessage() (MessageType, error) {
 	if err := r.startFrame(h); err != nil {
 		return 0, err
 	}
+	if h.Rsv&wire.Rsv1 != 0 { // compressed: readHeader allowed it only if agreed
+		r.startInflate()
+	}
 	c.stats.messageIn() // and read counts its bytes
 	return MessageType(h.Opcode), nil
 }
@@ -189,11 +218,29 @@ func (r *messageReader) read(p []byte) (int, error) {
 	if !r.active {
 		return 0, io.EOF
 	}
+	if r.inf != nil {
+		return r.readInflated(p)
+	}
 	for r.remaining == 0 {
 		if err := r.advance(); err != nil {
 			return 0, err
 		}
 	}
+	n, err := r.readFrame(p)
+	if err != nil {
+		return 0, err
+	}
+	p = p[:n]
+	r.c.stats.bytesIn(n)
+	if r.op == wire.OpText && !r.utf8.Write(p) {
+		return 0, r.c.fail(wire.ErrInvalidUTF8)
+	}
+	return n, nil
+}
+
+// readFrame reads payload of the current frame, which has some left, into
+// p, and unmasks it.
+func (r *messageReader) readFrame(p []byte) (int, error) {
 	if int64(len(p)) > r.remaining {
 		p = p[:r.remaining]
 	}
@@ -201,15 +248,10 @@ func (r *messageReader) read(p []byte) (int, error) {
 	if err != nil {
 		return 0, r.c.readFailed(err)
 	}
-	p = p[:n]
-	r.c.stats.bytesIn(n)
 	if r.masked {
-		r.maskPos = wire.Mask(r.mask, r.maskPos, p)
+		r.maskPos = wire.Mask(r.mask, r.maskPos, p[:n])
 	}
 	r.remaining -= int64(n)
-	if r.op == wire.OpText && !r.utf8.Write(p) {
-		return 0, r.c.fail(wire.ErrInvalidUTF8)
-	}
 	return n, nil
 }
 
@@ -223,6 +265,12 @@ func (r *messageReader) advance() error {
 		}
 		return io.EOF
 	}
+	return r.nextFrame()
+}
+
+// nextFrame reads the header of the message's next frame, which must be a
+// continuation, and makes it the current one.
+func (r *messageReader) nextFrame() error {
 	h, err := r.c.nextDataFrame()
 	if err != nil {
 		return err
@@ -235,7 +283,9 @@ func (r *messageReader) advance() error {
 }
 
 // startFrame makes h the current frame of the message, enforcing the read
-// limit before any of the payload is read.
+// limit before any of the payload is read. For a compressed message, the
+// limit applies to the payload as it arrives and, as it is inflated, to
+// what it inflates to.
 func (r *messageReader) startFrame(h wire.Header) error {
 	r.fin, r.remaining, r.masked, r.mask, r.maskPos = h.Fin, h.Length, h.Masked, h.Mask, 0
 	r.size += h.Length
@@ -276,7 +326,11 @@ func (c *Conn) readHeader() (wire.Header, error) {
 	if err != nil {
 		return h, c.fail(err.(*wire.Error))
 	}
-	if err := h.Check(0, !c.client); err != nil {
+	var allowed byte
+	if c.deflate != nil {
+		allowed = wire.Rsv1 // permessage-deflate's mark of a compressed message
+	}
+	if err := h.Check(allowed, !c.client); err != nil {
 		return h, c.fail(err.(*wire.Error))
 	}
 	c.in.discard(size)

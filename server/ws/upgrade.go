@@ -47,6 +47,13 @@ type Upgrader struct {
 	// Stats, if not nil, counts the handshakes answered and what the
 	// connections do.
 	Stats *Stats
+
+	// Compression, if not nil, accepts permessage-deflate (RFC 7692) from
+	// clients that offer it, such as browsers, with these options. The
+	// server always asks the client not to keep context between messages
+	// (client_no_context_takeover), so that it keeps nothing of what it
+	// receives; see the package documentation for what it costs.
+	Compression *CompressionOptions
 }
 
 // A HandshakeError is a refused upgrade request: the HTTP status it was
@@ -66,10 +73,17 @@ func (e *HandshakeError) Error() string {
 // connection. A bad request is answered with a 4xx status and a one-line
 // reason, returned as a *HandshakeError: 426 for a request that does not ask
 // for an upgrade, 405 for a method other than GET, 403 for a foreign
-// Origin, 400 for a malformed upgrade, and 503 once the Upgrader's Group is
-// closing.
+// Origin, 400 for a malformed upgrade, 503 once the Upgrader's Group is
+// closing, and 500 if its Compression options are invalid. With
+// Compression set, the response accepts the client's first valid
+// permessage-deflate offer, if any (see the package documentation).
 func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) {
 	subprotocol, err := u.Check(r)
+	if err == nil && u.Compression != nil {
+		if verr := u.Compression.validate(); verr != nil {
+			err = &HandshakeError{Status: http.StatusInternalServerError, Reason: verr.Error()}
+		}
+	}
 	if err == nil && u.Group != nil && u.Group.isClosing() {
 		err = &HandshakeError{Status: http.StatusServiceUnavailable, Reason: "the server is shutting down"}
 	}
@@ -98,6 +112,9 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 	}
 	c := newConn(nc, buffered, false, limit, u.Stats)
 	c.subprotocol = subprotocol
+	if u.Compression != nil {
+		c.deflate, c.extensions = acceptDeflate(u.Compression, r.Header.Values("Sec-WebSocket-Extensions"))
+	}
 	// Join the group before answering, so that a shutdown that starts once
 	// the client has its answer finds the connection.
 	if u.Group != nil && !u.Group.add(c) {
@@ -111,6 +128,10 @@ func (u *Upgrader) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error
 	if subprotocol != "" {
 		resp = append(resp, "\r\nSec-WebSocket-Protocol: "...)
 		resp = append(resp, subprotocol...)
+	}
+	if c.extensions != "" {
+		resp = append(resp, "\r\nSec-WebSocket-Extensions: "...)
+		resp = append(resp, c.extensions...)
 	}
 	resp = append(resp, "\r\n"...)
 	resp = appendHeaders(resp, w.Header()) // such as Set-Cookie, set by the handler

@@ -22,7 +22,8 @@ func errNotData(typ MessageType) error {
 	return errors.New("websocket: cannot write a message of type " + typ.String() + ": only Text and Binary are messages")
 }
 
-// WriteMessage sends p as one message of type typ in a single frame. It
+// WriteMessage sends p as one message of type typ in a single frame,
+// compressed if compression was agreed and p is at least the threshold. It
 // waits for any message being written by another goroutine to finish
 // first. ctx bounds the wait and the write; if it ends during the write, the
 // connection is closed.
@@ -35,7 +36,13 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	}
 	defer c.unlockMessage()
 	c.writeWatch.begin(c, ctx)
-	if err := c.writeDone(ctx, c.writeFrame(true, typ.Opcode(), p)); err != nil {
+	var err error
+	if c.deflate != nil && c.deflate.compresses(len(p)) {
+		err = c.writeCompressed(typ.Opcode(), p)
+	} else {
+		err = c.writeFrame(true, 0, typ.Opcode(), p)
+	}
+	if err := c.writeDone(ctx, err); err != nil {
 		return err
 	}
 	c.stats.messageOut(len(p))
@@ -43,9 +50,10 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 }
 
 // WriteMessages sends each of msgs as a message of type typ, in order,
-// each in a single frame. Small messages are packed together into few
-// system calls, so a writer that has fallen behind, such as one serving a
-// busy chat room, catches up with fewer, larger writes.
+// each in a single frame and each compressed or not as WriteMessage would.
+// Small messages are packed together into few system calls, so a writer
+// that has fallen behind, such as one serving a busy chat room, catches up
+// with fewer, larger writes.
 func (c *Conn) WriteMessages(ctx context.Context, typ MessageType, msgs [][]byte) error {
 	if !typ.Valid() {
 		return errNotData(typ)
@@ -68,6 +76,13 @@ func (c *Conn) WriteMessages(ctx context.Context, typ MessageType, msgs [][]byte
 // what it is given as one or more frames, buffering small writes; Close
 // sends the last frame. Until then other writers wait, though control
 // frames still go out. ctx bounds the writing of the whole message.
+//
+// If compression was agreed, the message is compressed if it reaches the
+// threshold before its first frame goes out (at its first 4 KiB, a Flush,
+// or Close) and that first part shrinks when compressed, or else as
+// SetCompressed says. A compressed message goes out in chunks, each
+// compressed against what came before it, so that no compressor is held
+// between calls.
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (*MessageWriter, error) {
 	if !typ.Valid() {
 		return nil, errNotData(typ)
@@ -85,10 +100,41 @@ type MessageWriter struct {
 	c    *Conn
 	ctx  context.Context
 	op   wire.Opcode // opcode of the next frame: the type, then continuation
+	rsv  byte        // reserved bits of the next frame: RSV1 on the first of a compressed message
 	buf  *[bufferSize]byte
 	n    int // bytes buffered, after room for the largest header
 	open bool
 	err  error
+
+	// Compression (compress.go), decided when the first frame is about to
+	// go out; choice is what SetCompressed asked, 0 if nothing.
+	decided     bool
+	choice      int8
+	compressing bool
+	sentChunk   bool     // a compressed chunk has gone out
+	held        [4]byte  // the tail of the last chunk's flush, not sent yet
+	nheld       int      // 0 or 4
+	hist        *history // without context takeover, the end of the message so far
+}
+
+// maxChunk is the most that a compressing MessageWriter compresses at a
+// time from a large Write, without copying it to its buffer first.
+const maxChunk = 64 << 10
+
+// SetCompressed chooses whether this message is compressed, whatever its
+// size: false sends it as it is, as suits data that is compressed
+// already; true compresses it even below the threshold. It has an effect
+// only if compression was agreed, and must be called before the message's
+// first frame goes out: afterwards it returns an error and changes nothing.
+func (w *MessageWriter) SetCompressed(compressed bool) error {
+	if w.decided || !w.open {
+		return errors.New("websocket: SetCompressed after the message's first frame went out")
+	}
+	w.choice = -1
+	if compressed {
+		w.choice = 1
+	}
+	return nil
 }
 
 // Write sends p as part of the message.
@@ -102,8 +148,20 @@ func (w *MessageWriter) Write(p []byte) (int, error) {
 	written := len(p)
 	for len(p) > 0 {
 		if w.n == 0 && len(p) >= bufferSize-wire.MaxHeaderSize {
-			w.err = w.frame(false, p) // large: straight out, unbuffered
-			break
+			// Large: straight out, unbuffered, once the message is known
+			// not to be compressed, or compressed in large chunks.
+			if w.compressing {
+				k := min(len(p), maxChunk)
+				if w.err = w.compressChunk(p[:k], false); w.err != nil {
+					break
+				}
+				p = p[k:]
+				continue
+			}
+			if w.decided || w.c.deflate == nil {
+				w.err = w.frame(false, p)
+				break
+			}
 		}
 		if w.buf == nil {
 			w.buf = buffers.Get().(*[bufferSize]byte)
@@ -151,6 +209,7 @@ func (w *MessageWriter) Close() error {
 		buffers.Put(w.buf)
 		w.buf = nil
 	}
+	w.hist = nil
 	err := w.c.writeDone(w.ctx, w.err)
 	if err == nil {
 		w.c.stats.messageOut(0) // Write counted its bytes
@@ -159,18 +218,25 @@ func (w *MessageWriter) Close() error {
 	return err
 }
 
+// flush sends what the writer buffered as a frame, the last if fin,
+// compressed if the message is.
 func (w *MessageWriter) flush(fin bool) error {
 	var p []byte
 	if w.buf != nil {
 		p = w.buf[wire.MaxHeaderSize : wire.MaxHeaderSize+w.n]
 	}
 	w.n = 0
+	w.decide(len(p))
+	if w.compressing {
+		return w.compressChunk(p, fin)
+	}
 	return w.frame(fin, p)
 }
 
 func (w *MessageWriter) frame(fin bool, p []byte) error {
-	err := w.c.writeFrame(fin, w.op, p)
-	w.op = wire.OpContinuation
+	w.decided = true
+	err := w.c.writeFrame(fin, w.rsv, w.op, p)
+	w.op, w.rsv = wire.OpContinuation, 0
 	return err
 }
 
@@ -182,21 +248,22 @@ func (c *Conn) writeControl(ctx context.Context, op wire.Opcode, payload []byte)
 		stop := context.AfterFunc(ctx, func() { c.closeWith(&closedBy{ctx.Err()}) })
 		defer stop()
 	}
-	err := c.writeFrame(true, op, payload)
+	err := c.writeFrame(true, 0, op, payload)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
 }
 
-// writeFrame sends one frame, unless a close frame has been sent already.
-func (c *Conn) writeFrame(fin bool, op wire.Opcode, p []byte) error {
+// writeFrame sends one frame, with the reserved bits rsv, unless a close
+// frame has been sent already.
+func (c *Conn) writeFrame(fin bool, rsv byte, op wire.Opcode, p []byte) error {
 	c.frameMu.Lock()
 	defer c.frameMu.Unlock()
 	if c.closeSent || c.isDone() {
 		return c.closedErr()
 	}
-	return c.writeFrameLocked(fin, op, p)
+	return c.writeFrameLocked(fin, rsv, op, p)
 }
 
 // An output holds what writing a frame needs: a buffer for a small frame,
@@ -223,10 +290,10 @@ func newMaskKey() (key [4]byte) {
 	return key
 }
 
-// appendFrame appends a final frame of type op carrying p to dst, masked
-// if this side is the client.
-func (c *Conn) appendFrame(dst []byte, op wire.Opcode, p []byte) []byte {
-	h := wire.Header{Fin: true, Opcode: op, Length: int64(len(p))}
+// appendFrame appends a final frame of type op carrying p to dst, with the
+// reserved bits rsv, masked if this side is the client.
+func (c *Conn) appendFrame(dst []byte, rsv byte, op wire.Opcode, p []byte) []byte {
+	h := wire.Header{Fin: true, Rsv: rsv, Opcode: op, Length: int64(len(p))}
 	if !c.client {
 		return append(wire.AppendHeader(dst, h), p...)
 	}
@@ -241,6 +308,9 @@ func (c *Conn) appendFrame(dst []byte, op wire.Opcode, p []byte) []byte {
 // writeFrames sends each of msgs as a final frame of type op, packing the
 // frames that fit into one pooled buffer per write.
 func (c *Conn) writeFrames(op wire.Opcode, msgs [][]byte) error {
+	if c.deflate != nil {
+		return c.writeFramesCompressed(op, msgs)
+	}
 	c.frameMu.Lock()
 	defer c.frameMu.Unlock()
 	if c.closeSent || c.isDone() {
@@ -269,20 +339,66 @@ func (c *Conn) writeFrames(op wire.Opcode, msgs [][]byte) error {
 			}
 		}
 		if size > len(out.buf) { // too large to pack: on its own
-			if err := c.writeFrameLocked(true, op, p); err != nil {
+			if err := c.writeFrameLocked(true, 0, op, p); err != nil {
 				return err
 			}
 			continue
 		}
-		packed = c.appendFrame(packed, op, p)
+		packed = c.appendFrame(packed, 0, op, p)
+	}
+	return flush()
+}
+
+// writeFramesCompressed is writeFrames on a connection that compresses:
+// each message is compressed or not as WriteMessage would, outside
+// frameMu, so that control frames may go out meanwhile, and the frames are
+// packed as writeFrames packs them. The caller holds msgSem.
+func (c *Conn) writeFramesCompressed(op wire.Opcode, msgs [][]byte) error {
+	out := outputs.Get().(*output)
+	defer outputs.Put(out)
+	packed := out.buf[:0]
+	flush := func() error {
+		if len(packed) == 0 {
+			return nil
+		}
+		err := c.writeRaw(packed)
+		packed = packed[:0]
+		return err
+	}
+	d := c.deflate
+	buf := frameBuffers.Get().(*[]byte)
+	defer putFrameBuffer(buf)
+	for _, p := range msgs {
+		rsv, payload := byte(0), p
+		if d.compresses(len(p)) && d.compressMessage(buf, p) {
+			rsv, payload = wire.Rsv1, (*buf)[wire.MaxHeaderSize:]
+		}
+		h := wire.Header{Length: int64(len(payload)), Masked: c.client}
+		size := h.Size() + len(payload)
+		var err error
+		if size > len(out.buf)-len(packed) {
+			err = flush()
+		}
+		switch {
+		case err != nil:
+		case size <= len(out.buf):
+			packed = c.appendFrame(packed, rsv, op, payload)
+		case rsv != 0: // too large to pack, and in buf
+			err = c.writeBuilt(rsv, op, *buf)
+		default:
+			err = c.writeFrame(true, 0, op, p)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return flush()
 }
 
 // writeFrameLocked sends one frame; the caller holds frameMu. A failed
 // write leaves the stream corrupt, so it closes the connection.
-func (c *Conn) writeFrameLocked(fin bool, op wire.Opcode, p []byte) error {
-	h := wire.Header{Fin: fin, Opcode: op, Length: int64(len(p))}
+func (c *Conn) writeFrameLocked(fin bool, rsv byte, op wire.Opcode, p []byte) error {
+	h := wire.Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(p))}
 	if c.client {
 		h.Masked, h.Mask = true, newMaskKey()
 	}

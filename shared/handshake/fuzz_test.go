@@ -186,3 +186,62 @@ func FuzzHasToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDeflate reads any header value as permessage-deflate offers and
+// responses: every parameter set accepted is within RFC 7692's ranges and
+// reads back the same from what String writes, and an offer the parser
+// refuses says which parameter is at fault.
+func FuzzParseDeflate(f *testing.F) {
+	for _, s := range []string{
+		"permessage-deflate; client_max_window_bits",
+		"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12",
+		"permessage-deflate; server_max_window_bits=9; server_no_context_takeover, permessage-deflate, x-webkit-deflate-frame",
+		`permessage-deflate; server_max_window_bits="15"`,
+		"permessage-deflate; server_max_window_bits=010",
+		"permessage-deflate; client_max_window_bits; client_max_window_bits",
+		"permessage-deflate; server_no_context_takeover=1; mux",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		exts, err := ParseExtensions([]string{header})
+		if err != nil {
+			return
+		}
+		for _, ext := range exts {
+			for _, offer := range []bool{true, false} {
+				parse := ParseDeflateResponse
+				if offer {
+					parse = ParseDeflateOffer
+				}
+				p, err := parse(ext.Params)
+				if err != nil {
+					var de *DeflateError
+					if !errors.As(err, &de) || p != (DeflateParams{}) {
+						t.Fatalf("parse(%q) = %+v, %v; want a *DeflateError alone", ext, p, err)
+					}
+					found := false
+					for _, param := range ext.Params {
+						found = found || param.Name == de.Param
+					}
+					if !found {
+						t.Fatalf("parse(%q) blames %q, which it does not hold", ext, de.Param)
+					}
+					continue
+				}
+				if p.ServerMaxWindowBits != 0 && (p.ServerMaxWindowBits < 8 || p.ServerMaxWindowBits > 15) ||
+					p.ClientMaxWindowBits != 0 && (p.ClientMaxWindowBits < 8 || p.ClientMaxWindowBits > 15) &&
+						!(offer && p.ClientMaxWindowBits == WindowBitsNoValue) {
+					t.Fatalf("parse(%q) = %+v: a window size out of range", ext, p)
+				}
+				if len(ext.Params) > 4 {
+					t.Fatalf("parse(%q) accepted %d parameters", ext, len(ext.Params))
+				}
+				back, err := parse(parseOne(t, p.String()).Params)
+				if err != nil || back != p {
+					t.Fatalf("parse(%q) = %+v, %v; want %+v", p.String(), back, err, p)
+				}
+			}
+		}
+	})
+}

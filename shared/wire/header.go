@@ -180,19 +180,33 @@ var (
 	ErrControlFragmented  = &Error{Code: StatusProtocolError, Msg: "control frame is fragmented"}
 	ErrUnexpectedContinue = &Error{Code: StatusProtocolError, Msg: "continuation frame without a message to continue"}
 	ErrUnfinishedMessage  = &Error{Code: StatusProtocolError, Msg: "new data frame before the previous message finished"}
+
+	// ErrRsvContinuation and ErrRsvControl report a reserved bit that a
+	// negotiated extension allows, set on a frame where it has no meaning:
+	// permessage-deflate marks a compressed message on its first frame
+	// only (RFC 7692 §6).
+	ErrRsvContinuation = &Error{Code: StatusProtocolError, Msg: "reserved bit set on a continuation frame"}
+	ErrRsvControl      = &Error{Code: StatusProtocolError, Msg: "reserved bit set on a control frame"}
 )
 
 // Check applies RFC 6455's rules for a single frame header: the opcode is
 // defined, no reserved bit is set beyond those in allowedRsv (bits that a
-// negotiated extension gives meaning to), the mask bit is as the receiving
-// side requires (fromClient: masked), and a control frame is final and at
-// most 125 bytes long.
+// negotiated extension gives meaning to, such as permessage-deflate's
+// Rsv1), the mask bit is as the receiving side requires (fromClient:
+// masked), and a control frame is final and at most 125 bytes long. The
+// bits in allowedRsv may be set only on the first frame of a data message,
+// as permessage-deflate requires (RFC 7692 §6): on a continuation frame
+// they are ErrRsvContinuation, on a control frame ErrRsvControl.
 func (h Header) Check(allowedRsv byte, fromClient bool) error {
 	switch {
 	case h.Opcode.IsReserved():
 		return ErrReservedOpcode
 	case h.Rsv&^allowedRsv != 0:
 		return ErrReservedBits
+	case h.Rsv != 0 && h.Opcode == OpContinuation:
+		return ErrRsvContinuation
+	case h.Rsv != 0 && h.Opcode.IsControl():
+		return ErrRsvControl
 	case fromClient && !h.Masked:
 		return ErrUnmasked
 	case !fromClient && h.Masked:

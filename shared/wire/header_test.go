@@ -487,6 +487,16 @@ func TestHeaderCheck(t *testing.T) {
 		{"rsv1+rsv3 with only rsv1 negotiated", Header{Fin: true, Rsv: Rsv1 | Rsv3, Opcode: OpText}, Rsv1, false, ErrReservedBits},
 		{"rsv1+rsv3 with both negotiated", Header{Fin: true, Rsv: Rsv1 | Rsv3, Opcode: OpText}, Rsv1 | Rsv3, false, nil},
 		{"all rsv negotiated", Header{Fin: true, Rsv: Rsv1 | Rsv2 | Rsv3, Opcode: OpText}, Rsv1 | Rsv2 | Rsv3, false, nil},
+		{"rsv1 negotiated, first fragment", Header{Rsv: Rsv1, Opcode: OpBinary, Length: 10}, Rsv1, false, nil},
+
+		// A negotiated bit marks the first frame of a message only.
+		{"rsv1 negotiated, continuation", Header{Rsv: Rsv1, Opcode: OpContinuation}, Rsv1, false, ErrRsvContinuation},
+		{"rsv1 negotiated, final continuation", masked(Header{Fin: true, Rsv: Rsv1, Opcode: OpContinuation}), Rsv1, true, ErrRsvContinuation},
+		{"rsv1 negotiated, ping", Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}, Rsv1, false, ErrRsvControl},
+		{"rsv1 negotiated, pong", Header{Fin: true, Rsv: Rsv1, Opcode: OpPong}, Rsv1, false, ErrRsvControl},
+		{"rsv1 negotiated, close", masked(Header{Fin: true, Rsv: Rsv1, Opcode: OpClose, Length: 2}), Rsv1, true, ErrRsvControl},
+		{"rsv2 on a continuation, only rsv1 negotiated", Header{Rsv: Rsv2, Opcode: OpContinuation}, Rsv1, false, ErrReservedBits},
+		{"rsv1 on a ping, not negotiated", Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}, 0, false, ErrReservedBits},
 
 		{"close 125 bytes", Header{Fin: true, Opcode: OpClose, Length: 125}, 0, false, nil},
 		{"ping 125 bytes", Header{Fin: true, Opcode: OpPing, Length: 125}, 0, false, nil},
@@ -548,7 +558,7 @@ func TestCheckErrorsCloseWithProtocolError(t *testing.T) {
 	for _, err := range []error{
 		ErrReservedOpcode, ErrReservedBits, ErrUnmasked, ErrMasked,
 		ErrControlTooLong, ErrControlFragmented, ErrUnexpectedContinue,
-		ErrUnfinishedMessage, ErrLengthOverflow,
+		ErrUnfinishedMessage, ErrLengthOverflow, ErrRsvContinuation, ErrRsvControl,
 	} {
 		var e *Error
 		if !errors.As(err, &e) || e.Code != StatusProtocolError {

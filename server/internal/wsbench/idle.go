@@ -18,6 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"duplex/server/ws"
+	"duplex/shared/wire"
 )
 
 // The environment variables of IdleConnMemory.
@@ -25,6 +28,10 @@ const (
 	// IdleDialEnv, when set to "addr,path,count", turns a test binary into
 	// the client side of IdleConnMemory: IdleConnMemoryChild opens count
 	// connections to addr, prints "ready" and waits for its stdin to close.
+	// With ",deflate" after count, each connection offers
+	// permessage-deflate and, before it goes idle, has a message of
+	// JSON-like text echoed, so that whatever compression state the
+	// server keeps between messages is there; a server may decline.
 	// The clients live in their own process so that each process stays
 	// under the limit on open files, and the server's memory is measured
 	// alone.
@@ -53,25 +60,52 @@ const ChildTest = "TestIdleConnMemoryChild"
 type IdleServer struct {
 	Name  string
 	Start func(tb testing.TB, active *atomic.Int64) (addr, path string)
+
+	// Deflate makes the clients offer permessage-deflate and have a
+	// message echoed before going idle (see IdleDialEnv).
+	Deflate bool
 }
 
 // The duplex servers of IdleConnMemory, without the production router.
 var (
 	// DuplexIdleMin runs DuplexEcho in the handler's goroutine.
-	DuplexIdleMin = IdleServer{"duplex-min", func(tb testing.TB, active *atomic.Int64) (string, string) {
+	DuplexIdleMin = IdleServer{Name: "duplex-min", Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
 		return startDuplexIdle(tb, active, false)
 	}}
 
 	// DuplexIdleGo runs DuplexEcho in a goroutine of its own, so that the
 	// handler returns and net/http lets go of the request's memory.
-	DuplexIdleGo = IdleServer{"duplex-go", func(tb testing.TB, active *atomic.Int64) (string, string) {
+	DuplexIdleGo = IdleServer{Name: "duplex-go", Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
 		return startDuplexIdle(tb, active, true)
+	}}
+
+	// DuplexIdleMessage is DuplexIdleGo after a message was echoed, the
+	// baseline of DuplexIdleDeflate: the clients offer compression, and
+	// the server declines.
+	DuplexIdleMessage = IdleServer{Name: "duplex-go-message", Deflate: true, Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
+		return startDuplexIdle(tb, active, true)
+	}}
+
+	// DuplexIdleDeflate is DuplexIdleGo with compression agreed, with
+	// context takeover, after a message was echoed.
+	DuplexIdleDeflate = IdleServer{Name: "duplex-deflate", Deflate: true, Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
+		return startDuplexIdleWith(tb, active, &ws.Upgrader{Compression: &ws.CompressionOptions{}}, true)
+	}}
+
+	// DuplexIdleDeflateNoTakeover is DuplexIdleDeflate without context
+	// takeover.
+	DuplexIdleDeflateNoTakeover = IdleServer{Name: "duplex-deflate-no-takeover", Deflate: true, Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
+		return startDuplexIdleWith(tb, active, &ws.Upgrader{Compression: &ws.CompressionOptions{NoContextTakeover: true}}, true)
 	}}
 )
 
 func startDuplexIdle(tb testing.TB, active *atomic.Int64, spawn bool) (string, string) {
+	return startDuplexIdleWith(tb, active, duplexUpgrader, spawn)
+}
+
+func startDuplexIdleWith(tb testing.TB, active *atomic.Int64, u *ws.Upgrader, spawn bool) (string, string) {
 	return Serve(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := duplexUpgrader.Upgrade(w, r)
+		c, err := u.Upgrade(w, r)
 		if err != nil {
 			return
 		}
@@ -143,7 +177,11 @@ func measureIdle(b *testing.B, exe string, s IdleServer, count int) {
 	goroutines := runtime.NumGoroutine()
 
 	cmd := exec.Command(exe, "-test.run=^"+ChildTest+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), IdleDialEnv+"="+addr+","+path+","+strconv.Itoa(count))
+	spec := addr + "," + path + "," + strconv.Itoa(count)
+	if s.Deflate {
+		spec += ",deflate"
+	}
+	cmd.Env = append(os.Environ(), IdleDialEnv+"="+spec)
 	out := &readyWatcher{ready: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = out, out
 	stdin, err := cmd.StdinPipe()
@@ -260,8 +298,9 @@ func IdleConnMemoryChild(t *testing.T) {
 		t.Skip("helper process for BenchmarkIdleConnMemory; runs only with " + IdleDialEnv + " set")
 	}
 	parts := strings.Split(spec, ",")
-	if len(parts) != 3 {
-		t.Fatalf("%s=%q: want addr,path,count", IdleDialEnv, spec)
+	deflate := len(parts) == 4 && parts[3] == "deflate"
+	if len(parts) != 3 && !deflate {
+		t.Fatalf("%s=%q: want addr,path,count[,deflate]", IdleDialEnv, spec)
 	}
 	addr, path := parts[0], parts[1]
 	count, err := strconv.Atoi(parts[2])
@@ -290,7 +329,7 @@ func IdleConnMemoryChild(t *testing.T) {
 				if i >= count {
 					return
 				}
-				c, err := idleDial(addr, path)
+				c, err := idleDial(addr, path, deflate)
 				if err != nil {
 					errOnce.Do(func() { dialErr = fmt.Errorf("connection %d: %w", i, err) })
 					return
@@ -308,14 +347,19 @@ func IdleConnMemoryChild(t *testing.T) {
 }
 
 // idleDial opens a connection and performs the opening handshake, reading
-// the response into a small array rather than through net/http.
-func idleDial(addr, path string) (net.Conn, error) {
+// the response into a small array rather than through net/http; with
+// deflate, it offers permessage-deflate and has a message echoed.
+func idleDial(addr, path string, deflate bool) (net.Conn, error) {
 	c, err := net.DialTimeout("tcp", addr, 30*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.WriteString(c, HandshakeRequest(addr, path)); err != nil {
+	req := HandshakeRequest(addr, path)
+	if deflate {
+		req = req[:len(req)-2] + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+	}
+	if _, err := io.WriteString(c, req); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -338,6 +382,46 @@ func idleDial(addr, path string) (net.Conn, error) {
 		line, _, _ := bytes.Cut(buf[:n], []byte("\r\n"))
 		return nil, fmt.Errorf("handshake refused: %s", line)
 	}
+	if deflate { // whether the server agreed or not
+		if err := idleExchange(c, buf[bytes.Index(buf[:n], []byte("\r\n\r\n"))+4:n]); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	c.SetDeadline(time.Time{})
 	return c, nil
+}
+
+// idleMessage is what a connection of IdleConnMemory with deflate has
+// echoed before it goes idle: an uncompressed frame, which the server may
+// answer compressed.
+var idleMessage = sync.OnceValue(func() []byte {
+	p := JSONText(1 << 10)
+	h := wire.Header{Fin: true, Opcode: wire.OpText, Masked: true, Mask: maskKey, Length: int64(len(p))}
+	b := wire.AppendHeader(nil, h)
+	start := len(b)
+	b = append(b, p...)
+	wire.Mask(maskKey, 0, b[start:])
+	return b
+})
+
+// idleExchange sends idleMessage on c and reads the frames of the echo,
+// skipping their payload; rest is what c sent after its response head.
+func idleExchange(c net.Conn, rest []byte) error {
+	if _, err := c.Write(idleMessage()); err != nil {
+		return err
+	}
+	r := io.MultiReader(bytes.NewReader(rest), c)
+	for {
+		h, err := wire.ReadHeader(r)
+		if err != nil {
+			return fmt.Errorf("reading the echo: %w", err)
+		}
+		if _, err := io.CopyN(io.Discard, r, h.Length); err != nil {
+			return fmt.Errorf("reading the echo: %w", err)
+		}
+		if h.Fin && !h.Opcode.IsControl() {
+			return nil
+		}
+	}
 }

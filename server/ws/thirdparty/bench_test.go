@@ -210,8 +210,9 @@ func startGorillaBroadcast(tb testing.TB, prepared bool) (string, func(int) func
 // BenchmarkIdleConnMemory measures the server-side memory of idle
 // WebSocket connections: the growth of the heap and of goroutine stacks in
 // use once 10,000 connections (DUPLEX_MEMBENCH_CONNS) are open and idle,
-// per connection. The clients run in a child process. Run it with
-// -benchtime=1x.
+// per connection; then with compression agreed, after a message was
+// echoed, against duplex after a message without compression. The clients
+// run in a child process. Run it with -benchtime=1x.
 func BenchmarkIdleConnMemory(b *testing.B) {
 	wsbench.IdleConnMemory(b, []wsbench.IdleServer{
 		wsbench.DuplexIdleMin,
@@ -220,6 +221,18 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		{Name: "gws-go", Start: func(tb testing.TB, active *atomic.Int64) (string, string) { return startGWSIdle(tb, active, true) }},
 		{Name: "gorilla", Start: startGorillaIdle},
 		{Name: "gobwas", Start: startGobwasIdle},
+
+		// With compression agreed, after a message was echoed
+		// (deflate_bench_test.go).
+		wsbench.DuplexIdleMessage,
+		wsbench.DuplexIdleDeflate,
+		wsbench.DuplexIdleDeflateNoTakeover,
+		{Name: "gws-deflate", Deflate: true, Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
+			return startGWSDeflateIdle(tb, active, false)
+		}},
+		{Name: "gws-deflate-takeover", Deflate: true, Start: func(tb testing.TB, active *atomic.Int64) (string, string) {
+			return startGWSDeflateIdle(tb, active, true)
+		}},
 	})
 }
 

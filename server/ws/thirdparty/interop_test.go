@@ -48,9 +48,14 @@ type interopServer struct {
 func newInteropServer(t *testing.T) *interopServer {
 	t.Helper()
 	s := &interopServer{ended: make(chan error, 64)}
-	u := &ws.Upgrader{Subprotocols: interopSubprotocols}
+	plain := &ws.Upgrader{Subprotocols: interopSubprotocols}
+	deflate := &ws.Upgrader{Subprotocols: interopSubprotocols, ReadLimit: 2 << 20, Compression: &ws.CompressionOptions{}}
 	mux := http.NewServeMux()
 	handle := func(path string, serve func(context.Context, *ws.Conn) error) {
+		u := plain
+		if strings.HasPrefix(path, "/deflate/") {
+			u = deflate
+		}
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			c, err := u.Upgrade(w, r)
 			if err == nil {
@@ -67,6 +72,8 @@ func newInteropServer(t *testing.T) *interopServer {
 	handle("/stream", interopStream)
 	handle("/goaway", interopGoAway)
 	handle("/serverping", interopServerPing)
+	handle("/deflate/echo", interopEcho)     // with compression: interop_deflate_test.go
+	handle("/deflate/stream", interopStream) // the same
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	s.url = "ws" + strings.TrimPrefix(srv.URL, "http")
