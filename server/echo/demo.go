@@ -42,6 +42,10 @@ func Mount(r chi.Router, env *web.Env) error {
 		KeepAlive:    env.KeepAlive,
 		Group:        env.Conns,
 		Stats:        stats,
+		// Every browser offers permessage-deflate; the echo accepts it, so
+		// the playground shows what was agreed and large text crosses
+		// compressed.
+		Compression: &ws.CompressionOptions{},
 	}
 	h := &Handler{log: env.Log}
 	endpoint := httpstream.NewEndpoint(upgrader, httpstream.Config{Stopping: env.Stopping, Stats: streams, Log: env.Log}, h.serve)

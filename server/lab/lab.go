@@ -53,7 +53,9 @@ const (
 type Server struct {
 	log       *slog.Logger
 	traceSide ws.Upgrader
-	labSide   ws.Upgrader
+	labSide   ws.Upgrader // lab connections, without compression
+	// lab connections that may use permessage-deflate (?compress=1)
+	labSideDeflate ws.Upgrader
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -76,6 +78,11 @@ func NewServer(log *slog.Logger, group *ws.Group, keepAlive time.Duration) *Serv
 		labSide: ws.Upgrader{
 			KeepAlive: keepAlive, // its pings show up in the trace, as they would on any connection
 			Group:     group,
+		},
+		labSideDeflate: ws.Upgrader{
+			KeepAlive:   keepAlive,
+			Group:       group,
+			Compression: &ws.CompressionOptions{},
 		},
 		sessions: make(map[string]*session),
 	}
@@ -139,8 +146,15 @@ func (s *Server) ServeConn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The page chooses whether the lab connection may use
+	// permessage-deflate (?compress=1): off, a frame with RSV1 set breaks
+	// the protocol, as one of the lab's violations shows.
+	upgrader := &s.labSide
+	if r.URL.Query().Get("compress") == "1" {
+		upgrader = &s.labSideDeflate
+	}
 	lc := &labConn{sess: sess}
-	c, err := s.labSide.Upgrade(tracingWriter{w, func(nc net.Conn, buffered []byte) net.Conn {
+	c, err := upgrader.Upgrade(tracingWriter{w, func(nc net.Conn, buffered []byte) net.Conn {
 		return lc.trace(nc, buffered, r)
 	}}, r)
 	if err != nil {
@@ -330,6 +344,12 @@ type labConn struct {
 	seq        uint64
 	unreported int
 	closing    bool // the server started the closing handshake
+
+	// The data message last seen each way on the wire: whether its first
+	// frame had RSV1 set (permessage-deflate compressed it), and its
+	// frames' payload bytes so far. Indexed by sent (1: server to browser).
+	compressed [2]bool
+	wireBytes  [2]int64
 }
 
 // trace wraps the hijacked connection nc in a tracer, and prepares the
@@ -370,6 +390,16 @@ func (lc *labConn) frame(sent bool, header, payload []byte) {
 		return
 	}
 	lc.mu.Lock()
+	if h, _, err := wire.ParseHeader(header); err == nil && !h.Opcode.IsControl() {
+		dir := 0
+		if sent {
+			dir = 1
+		}
+		if h.Opcode != wire.OpContinuation {
+			lc.compressed[dir], lc.wireBytes[dir] = h.Rsv&wire.Rsv1 != 0, 0
+		}
+		lc.wireBytes[dir] += h.Length
+	}
 	lc.seq++
 	seq, micros := lc.seq, time.Since(lc.start).Microseconds()
 	if seq > maxFrames {
@@ -392,12 +422,14 @@ func (lc *labConn) serve() {
 		if typ, buf, err = lc.conn.ReadMessage(ctx, buf[:0]); err != nil {
 			break
 		}
+		lc.noteCompression(false, len(buf))
 		lc.writeMu.Lock()
 		err = lc.conn.WriteMessage(ctx, typ, buf)
 		lc.writeMu.Unlock()
 		if err != nil {
 			break
 		}
+		lc.noteCompression(true, len(buf))
 	}
 	if !lc.sess.release(lc) {
 		return // replaced: the page has moved on to the next one
@@ -409,6 +441,30 @@ func (lc *labConn) serve() {
 	if unreported > 0 {
 		lc.sess.note(strconv.Itoa(unreported) + " frames were not reported: the lab reports the first " + strconv.Itoa(maxFrames) + " of a connection.")
 	}
+}
+
+// noteCompression tells the page, when permessage-deflate compressed the
+// message just read (or, if sent, just written), how many bytes crossed
+// the wire for its n bytes: the frames show the compressed bytes, the
+// messages the inflated ones. The tracer has seen every frame of the
+// message by the time the read or the write returns.
+func (lc *labConn) noteCompression(sent bool, n int) {
+	dir, who := 0, "The browser"
+	if sent {
+		dir, who = 1, "The server"
+	}
+	lc.mu.Lock()
+	compressed, onWire := lc.compressed[dir], lc.wireBytes[dir]
+	lc.mu.Unlock()
+	if !compressed || lc.replaced.Load() {
+		return
+	}
+	ratio := "—"
+	if n > 0 {
+		ratio = strconv.FormatFloat(100*float64(onWire)/float64(n), 'f', 1, 64) + "%"
+	}
+	lc.sess.note(who + " compressed a " + strconv.Itoa(n) + "-byte message into " + strconv.FormatInt(onWire, 10) +
+		" bytes on the wire (" + ratio + "), RSV1 set on its first frame; the other side inflated it.")
 }
 
 // describeEnd says in words how a connection whose read failed with err

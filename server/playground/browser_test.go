@@ -42,7 +42,7 @@ func TestPlaygroundPageInBrowser(t *testing.T) {
 	b.WaitFor("the socket to open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN"`)
 	for sel, want := range map[string]string{
 		"#pg-protocol":   `"echo"`,
-		"#pg-extensions": `"" (none)`,
+		"#pg-extensions": `"permessage-deflate; client_no_context_takeover"`, // RFC 7692, as the echo agreed
 		"#pg-socket-url": "ws" + site.Get(t).URL[len("http"):] + "/ws/echo",
 	} {
 		if got := webtest.Text(b.Tab, sel); got != want {

@@ -27,6 +27,10 @@ type frameLog struct {
 	chosen js.Value           // the selected row, if any
 	atEnd  bool               // the list was scrolled to its end before the last row came
 
+	// deflate says that the current lab connection agreed on
+	// permessage-deflate, so RSV1 marks a compressed message.
+	deflate bool
+
 	// onBrowserClose, if set, is told of each close frame the browser
 	// sent: the page's close event does not always say its code.
 	onBrowserClose func(code wire.StatusCode, reason string)
@@ -84,9 +88,22 @@ func (l *frameLog) add(f *lab.Frame) {
 	row.Append("span", "op", h.Opcode.String())
 	row.Append("span", choose(h.Fin, "flag", "flag off"), "FIN")
 	row.Append("span", choose(h.Masked, "flag", "flag off"), "MASK")
-	row.Append("span", "flag bad", choose(h.Rsv != 0, "RSV", ""))
+	// RSV1 on a message's first frame is permessage-deflate's mark when
+	// the handshake agreed on it; any other reserved bit breaks the rules.
+	deflated := l.deflate && h.Rsv == wire.Rsv1 && (h.Opcode == wire.OpText || h.Opcode == wire.OpBinary)
+	switch {
+	case deflated:
+		row.SetData("rsv1", "deflate")
+		row.Append("span", "flag", "RSV1")
+	default:
+		row.Append("span", "flag bad", choose(h.Rsv != 0, "RSV", ""))
+	}
 	row.Append("span", "len", strconv.FormatInt(h.Length, 10)+" B")
-	row.Append("span", "preview", preview(h.Opcode, unmasked(h, f.Payload)))
+	if deflated {
+		row.Append("span", "preview", "compressed: DEFLATE data")
+	} else {
+		row.Append("span", "preview", preview(h.Opcode, unmasked(h, f.Payload)))
+	}
 	l.follow()
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"duplex/shared/lab"
 	"duplex/shared/wire"
@@ -32,6 +33,7 @@ type app struct {
 	state                              dom.Element
 	closeCode, closeReason, closeClean dom.Element
 	closeWhy                           dom.Element // why the close event's code is not the browser's
+	compress                           dom.Element // the checkbox: may the lab connection compress
 	messages                           dom.Element
 
 	// How the last lab connection ended, as the page and the frames saw
@@ -56,6 +58,7 @@ func Run(status dom.Element) {
 		closeReason: dom.ByID("lab-close-reason"),
 		closeClean:  dom.ByID("lab-close-clean"),
 		closeWhy:    dom.ByID("lab-close-why"),
+		compress:    dom.ByID("lab-compress"),
 		messages:    dom.ByID("lab-messages"),
 		handshake:   newHandshakePanel(),
 		frames:      newFrameLog(newDetailPanel()),
@@ -165,6 +168,7 @@ func (a *app) readReports() {
 		switch m := m.(type) {
 		case *lab.Handshake:
 			a.handshake.show(m)
+			a.frames.deflate = strings.Contains(string(m.Response), "permessage-deflate")
 			a.frames.newConnection()
 		case *lab.Frame:
 			a.frames.add(m)
@@ -185,7 +189,11 @@ func (a *app) openConn() {
 	a.pageCode, a.browserCode, a.browserWhy = 0, 0, ""
 	a.closeCode.SetData("code", "")
 	go func() {
-		conn, err := websocket.Dial(context.Background(), connPath+"?session="+a.session, &websocket.Options{OnClose: a.closed})
+		url := connPath + "?session=" + a.session
+		if a.compress.Checked() {
+			url += "&compress=1"
+		}
+		conn, err := websocket.Dial(context.Background(), url, &websocket.Options{OnClose: a.closed})
 		if err != nil {
 			a.logMessage("err", "The lab connection did not open: "+err.Error())
 			a.setStatus("live", "The lab connection did not open: connect to try again.")
@@ -193,7 +201,11 @@ func (a *app) openConn() {
 			return
 		}
 		a.conn = conn
-		a.state.SetText("Open: " + conn.URL())
+		state := "Open: " + conn.URL()
+		if ext := conn.Extensions(); ext != "" {
+			state += " · " + ext
+		}
+		a.state.SetText(state)
 		a.setStatus("live", "Lab connection open: what you do shows in Frames; click a frame to see its bits.")
 		a.setOpen(true)
 		a.readMessages(conn)
