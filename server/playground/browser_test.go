@@ -18,7 +18,6 @@ import (
 	"duplex/server/playground"
 	"duplex/server/web"
 	"duplex/server/web/webtest"
-	"duplex/shared/wire"
 )
 
 // site serves the playground and the echo demo it talks to.
@@ -79,7 +78,7 @@ func TestPlaygroundPageInBrowser(t *testing.T) {
 		`message: text, 5 B: "hello"`,
 		`close(4000, "bye")`,
 		`readyState → 2 CLOSING`,
-		`close: code 4000 (` + wire.StatusCode(4000).String() + `), reason "bye", wasClean true`,
+		`close: code 4000 (private use: the application's own), reason "bye", wasClean true`,
 		`readyState → 3 CLOSED`,
 	}
 	if got := webtest.Texts(b.Tab, "#pg-events li"); !slices.Equal(got, want) {
@@ -139,6 +138,32 @@ func TestPlaygroundTransportInBrowser(t *testing.T) {
 	s.SetMiddlebox(webtest.Transparent)
 	for _, e := range b.ConsoleErrors() {
 		if !strings.Contains(e, "WebSocket connection to") {
+			t.Errorf("console error: %s", e)
+		}
+	}
+}
+
+// TestPlaygroundOneSocketInBrowser: Connect while a socket is open closes
+// that one first, and says so; a connection that fails says where its
+// reason is.
+func TestPlaygroundOneSocketInBrowser(t *testing.T) {
+	b := site.OpenPage(t, "/playground")
+	webtest.WaitLive(b.Tab)
+	b.Do(chromedp.SetValue(chromedp.ID("pg-transport"), "ws"), chromedp.Click(chromedp.ID("pg-connect")))
+	b.WaitFor("the first socket to open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN"`)
+	b.Do(chromedp.Click(chromedp.ID("pg-connect")))
+	b.WaitFor("the second socket to open", `document.querySelectorAll("#pg-events li").length > 0 && [...document.querySelectorAll("#pg-events li")].filter(li => li.textContent === "open").length === 2`)
+	b.WaitFor("the first to be closed", `[...document.querySelectorAll("#pg-events li")].some(li => li.textContent.startsWith("close of the replaced socket: code 1000"))`)
+	if got := webtest.Text(b.Tab, "#pg-ready-state"); got != "1 OPEN" {
+		t.Errorf("readyState %q after the replacement, want the new socket open", got)
+	}
+
+	b.Do(chromedp.SetValue(chromedp.ID("pg-url"), "/nowhere"), chromedp.Click(chromedp.ID("pg-connect")))
+	b.WaitFor("the failure", `[...document.querySelectorAll("#pg-events li")].some(li => li.textContent.startsWith("error — all a browser tells a page"))`)
+	b.WaitFor("the close", `document.querySelector("#pg-ready-state").textContent === "3 CLOSED"`)
+	// The failed connection is the one error the console shows.
+	for _, e := range b.ConsoleErrors() {
+		if !strings.Contains(e, "/nowhere") {
 			t.Errorf("console error: %s", e)
 		}
 	}

@@ -79,6 +79,12 @@ func (p *playground) doConnect() {
 		}
 	}
 	url := dom.ByID("pg-url").Input()
+	// One socket at a time: a socket still connecting or open is closed
+	// first, or it could never be closed from the page again.
+	if old := p.conn; old != nil && old.ReadyState() <= websocket.Open {
+		old.StartClose(websocket.StatusNormalClosure, "replaced by a new connection")
+		p.event("out", `close(1000, "replaced by a new connection"): the page's socket is closed before a new one opens`)
+	}
 	p.closeEvent.SetText("")
 	p.used.SetText("")
 	p.conn, p.lastState = nil, -1
@@ -90,14 +96,23 @@ func (p *playground) doConnect() {
 		return
 	}
 	p.used.SetText("WebSocket: chosen on this page")
+	var conn *websocket.Conn
 	conn, err := websocket.New(url, &websocket.Options{
 		Subprotocols: protocols,
 		OnOpen:       func() { p.event("in", "open") },
 		OnMessage: func(typ websocket.MessageType, data []byte) {
 			p.event("in", "message: "+describe(typ, data))
 		},
-		OnError: func() { p.event("err", "error") },
-		OnClose: func(e *websocket.CloseError) { p.closed(e) },
+		OnError: func() {
+			p.event("err", "error — all a browser tells a page: why the connection failed is only in DevTools' console (F12)")
+		},
+		OnClose: func(e *websocket.CloseError) {
+			if socket(conn) != p.conn {
+				p.event("in", "close of the replaced socket: "+describeClose(e))
+				return
+			}
+			p.closed(e)
+		},
 	})
 	if err != nil {
 		p.event("err", "new WebSocket failed: "+err.Error())
@@ -136,8 +151,26 @@ func (p *playground) connectGo(url string, opts *websocket.Options) {
 func (p *playground) closed(e *websocket.CloseError) {
 	p.closeEvent.SetText("code " + strconv.Itoa(int(e.Code)) + ", reason " + strconv.Quote(e.Reason) +
 		", wasClean " + strconv.FormatBool(e.WasClean))
-	p.event("in", "close: code "+strconv.Itoa(int(e.Code))+" ("+e.Code.String()+"), reason "+
-		strconv.Quote(e.Reason)+", wasClean "+strconv.FormatBool(e.WasClean))
+	p.event("in", "close: "+describeClose(e))
+}
+
+// describeClose writes a close event's code, with what it means, its
+// reason and wasClean.
+func describeClose(e *websocket.CloseError) string {
+	return "code " + strconv.Itoa(int(e.Code)) + " (" + codeMeaning(e.Code) + "), reason " +
+		strconv.Quote(e.Reason) + ", wasClean " + strconv.FormatBool(e.WasClean)
+}
+
+// codeMeaning names a close code: its registered name, or the range it
+// belongs to (RFC 6455 §7.4.2).
+func codeMeaning(code websocket.StatusCode) string {
+	switch {
+	case code >= 4000 && code <= 4999:
+		return "private use: the application's own"
+	case code >= 3000 && code <= 3999:
+		return "registered for libraries and frameworks"
+	}
+	return code.String()
 }
 
 // doSend runs send(data).
