@@ -7,6 +7,7 @@ package chat_test
 // be), talk in a room, and one of them loses the network for a while.
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 	"duplex/server/chat"
 	"duplex/server/web"
 	"duplex/server/web/webtest"
+	"duplex/server/ws"
 )
 
 // site serves the chat demo alone, built once for the package's tests.
@@ -200,6 +202,8 @@ func TestChatPageInBrowser(t *testing.T) {
 	// the rate limit dropped messages: the server never drops a Leave.
 	bob.Do(chromedp.Click(chromedp.ID("chat-leave")))
 	ann.WaitFor("bob to leave", presenceIs("ann"))
+	// Ann's room says who came and went, between the messages.
+	ann.WaitFor("the joined and left lines", `[...document.querySelectorAll("#chat-messages li.presence")].map(li => li.textContent).join("|") === "bob joined|bob left"`)
 	bob.WaitFor("the room to go", `document.querySelectorAll("#chat-messages ul").length === 0 && document.querySelector("#chat-text").disabled`)
 
 	ann.CheckNoConsoleErrors()
@@ -381,4 +385,21 @@ func setOffline(t *testing.T, tab *browsertest.Tab, offline bool) {
 		t.Fatalf("Network.overrideNetworkState: %v", err)
 	}
 	tab.WaitFor("navigator.onLine to follow", `navigator.onLine === `+strconv.FormatBool(!offline))
+}
+
+// TestChatServerGoneInBrowser: when the server shuts down, closing the
+// chat with 1001, the status line says the server went away, not how the
+// redials that follow fail.
+func TestChatServerGoneInBrowser(t *testing.T) {
+	s, err := webtest.Start([]web.Demo{chat.Demo()}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := browsertest.Start(t)
+	joinChatAt(t, b.Tab, s.URL, freshName("going-away"), "ann")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.Conns.Close(ctx, ws.StatusGoingAway, "server shutting down") // and refuses new ones: 503
+	b.WaitFor("the status line to say why", `document.querySelector("#status").textContent.startsWith("The server went away (1001 going away: server shutting down). Reconnecting")`)
 }

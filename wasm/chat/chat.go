@@ -46,6 +46,9 @@ type page struct {
 	rooms   map[string]*roomView
 	current string            // the room shown; "" for none
 	last    chatclient.Status // the connection's, as reported last
+	// lostWith is how the last live connection ended, while the client
+	// redials; nil while a connection is open.
+	lostWith *websocket.CloseError
 }
 
 // A roomView is a room's elements, and what the client said of it last.

@@ -22,8 +22,17 @@ var _ chatclient.UI = (*page)(nil)
 func (p *page) Status(s chatclient.Status) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Remember how the live connection ended: the failed redials that
+	// follow have causes of their own (1006), but the reader wants to
+	// know why the chat went away — the server going away, say (1001).
+	switch {
+	case s.Phase == conn.PhaseOpen:
+		p.lostWith = nil
+	case s.Phase == conn.PhaseReconnecting && p.last.Phase == conn.PhaseOpen:
+		p.lostWith, _ = s.Err.(*websocket.CloseError) // a type assertion: errors.As would add 55 KB
+	}
 	p.last = s
-	p.setStatus(statusText(s))
+	p.setStatus(statusText(s, p.lostWith))
 	p.updateControls()
 }
 
@@ -44,10 +53,46 @@ func (p *page) RoomChanged(r chatclient.Room) {
 		rv.tab.SetData("room", r.Name)
 		p.rooms[r.Name] = rv
 	}
+	if rv.room.Joined && r.Joined {
+		p.presenceLines(rv, rv.room.Present, r.Present, r.Nick)
+	}
 	rv.room = r
 	if r.Name == p.current {
 		p.render()
 	}
+}
+
+// presenceLines adds "joined" and "left" lines to the room's list for who
+// came and went between two lists of who is here, both taken while the
+// user was in the room: a reconnect, which lists everyone afresh, says
+// nothing. The user's own nickname is left out.
+func (p *page) presenceLines(rv *roomView, before, after []string, me string) {
+	was := make(map[string]bool, len(before))
+	for _, n := range before {
+		was[n] = true
+	}
+	is := make(map[string]bool, len(after))
+	for _, n := range after {
+		is[n] = true
+		if !was[n] && n != me {
+			p.appendLine(rv, "presence joined", n+" joined")
+		}
+	}
+	for _, n := range before {
+		if !is[n] && n != me {
+			p.appendLine(rv, "presence left", n+" left")
+		}
+	}
+}
+
+// appendLine adds a line of the page's own to the room's list, above the
+// messages still pending.
+func (p *page) appendLine(rv *roomView, class, text string) {
+	rv.list.Append("li", class, text)
+	for _, e := range rv.pending {
+		rv.list.Value().Call("appendChild", e.Value())
+	}
+	rv.list.ScrollToEnd()
 }
 
 // RoomRemoved takes a room off the page, and shows the one joined last,
@@ -234,7 +279,7 @@ func (p *page) setStatus(state, text string) {
 }
 
 // statusText returns the status line's state and text for s.
-func statusText(s chatclient.Status) (state, text string) {
+func statusText(s chatclient.Status, lostWith *websocket.CloseError) (state, text string) {
 	attempt := "attempt " + strconv.Itoa(s.Attempt)
 	switch s.Phase {
 	case conn.PhaseConnecting:
@@ -253,7 +298,18 @@ func statusText(s chatclient.Status) (state, text string) {
 			lost = "Could not connect"
 		}
 		// A type assertion, not CloseStatus: errors.As would add 55 KB.
-		if ce, ok := s.Err.(*websocket.CloseError); ok {
+		ce, _ := s.Err.(*websocket.CloseError)
+		if lostWith != nil {
+			ce = lostWith // why the live connection ended, not the last redial
+		}
+		switch {
+		case ce != nil && ce.Code == websocket.StatusGoingAway:
+			lost = "The server went away (1001 going away"
+			if ce.Reason != "" {
+				lost += ": " + ce.Reason
+			}
+			lost += ")"
+		case ce != nil:
 			lost += " (" + strconv.Itoa(int(ce.Code)) + " " + ce.Code.String() + ")"
 		}
 		if s.Offline {
