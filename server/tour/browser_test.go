@@ -104,6 +104,14 @@ var try = map[string]func(tab *browsertest.Tab){
 		press(tab, "send-binary")
 		tab.WaitFor("the echo", `[...document.querySelectorAll("#echo-log li.in")].some(li => li.textContent.endsWith("✓ identical"))`)
 	},
+	"blocked": func(tab *browsertest.Tab) {
+		webtest.WaitLive(tab)
+		tab.WaitFor("the stream transport chosen", `document.querySelector("#pg-transport").value === "stream"`)
+		press(tab, "pg-connect")
+		tab.WaitFor("the stream open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN" && document.querySelector("#pg-transport-used").textContent.startsWith("HTTP stream")`)
+		press(tab, "pg-send")
+		tab.WaitFor("the echo", `[...document.querySelectorAll("#pg-events li")].some(li => li.textContent.startsWith("message: text"))`)
+	},
 	"draft76": func(tab *browsertest.Tab) {
 		tab.WaitFor("the draft's answer", `document.querySelector("#lab-draft76-response").textContent === "8jKS'y:G*Co,Wxa-"`)
 	},

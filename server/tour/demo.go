@@ -20,7 +20,7 @@ func Demo() web.Demo {
 		Nav:   "Tour",
 		Path:  Path,
 		Title: "A guided tour",
-		About: "Ten short steps through the upgrade, the frame's bits, masking, fragments, ping and pong, closing and the handshake it replaced, each in a live demo and in the code.",
+		About: "Eleven short steps through the upgrade, the frame's bits, masking, fragments, ping and pong, closing, the handshake it replaced and what happens when WebSocket is blocked, each in a live demo and in the code.",
 		Needs: []string{"lab", "playground", "echo"},
 		Source: []web.SourceLink{
 			{Label: "the steps", File: "server/tour/steps.go#steps"},

@@ -106,4 +106,12 @@ var steps = []step{
 		Try:    link{"Open the History panel", "/lab#lab-history"},
 		Source: []web.SourceLink{{Label: "the computation", File: "shared/handshake/draft76.go#Draft76"}},
 	},
+	{
+		Slug:   "blocked",
+		Title:  "When WebSocket is blocked",
+		Do:     "In the playground, choose the transport `stream`, connect, send and close; then try `auto` on a network that strips `Upgrade`.",
+		Notice: "The same messages cross as HTTP: one long response streams them down, and each batch goes up in a `POST` with a session id and sequence numbers, so a dropped stream resumes without loss. A page tries WebSocket first and falls back when it is refused, times out, or dies right after the `101`, and remembers the choice for a while. The price shows on the echo page: some 800 bytes of request head per message sent, and several times the round-trip time.",
+		Try:    link{"Open the playground", "/playground?transport=stream"},
+		Source: []web.SourceLink{{Label: "choosing the transport", File: "wasm/websocket/connect.go#Connect"}, {Label: "the server's sessions", File: "server/httpstream/server.go#Server.ServeHTTP"}},
+	},
 }
