@@ -5,7 +5,8 @@
 // maps each logical name ("echo.wasm") to its file ("echo.3f9a0c1b2d.wasm").
 //
 // The server embeds what Build writes (see server/web/static); build.go at
-// the repository root and the browser tests both call Build.
+// the repository root (through frontend/cmd/assets) and the browser tests
+// both call Build.
 package frontend
 
 import (
