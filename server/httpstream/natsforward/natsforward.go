@@ -180,6 +180,10 @@ func (f *Forwarder) Close() {
 	if f.sub != nil {
 		f.sub.Unsubscribe()
 		f.sub = nil
+		// The server has taken the unsubscription once a flush returns:
+		// from then on, a request for this instance is answered at once
+		// that nobody listens, rather than delivered here and dropped.
+		f.nc.FlushTimeout(time.Second)
 	}
 	if f.owned {
 		f.nc.Close()

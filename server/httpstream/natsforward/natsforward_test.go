@@ -160,7 +160,7 @@ func TestOwnerGone(t *testing.T) {
 	c.CloseNow()
 	a.fw.Close() // a leaves
 
-	req, _ := http.NewRequest("POST", b.srv.URL+"/ws/echo?stream=up", nil)
+	req, _ := http.NewRequestWithContext(ctx, "POST", b.srv.URL+"/ws/echo?stream=up", nil)
 	req.Header.Set("Duplex-Session", id)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
