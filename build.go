@@ -46,9 +46,10 @@ import (
 )
 
 const (
-	assetDir = "server/web/static"
-	binary   = "bin/duplex"
-	command  = "./server/cmd/duplex"
+	assetDir   = "server/web/static"
+	binary     = "bin/duplex"
+	devProgram = "bin/duplex-dev"
+	command    = "./server/cmd/duplex"
 )
 
 func main() {
@@ -276,8 +277,12 @@ func frontEnd(ctx context.Context, quick bool) error {
 
 // serve runs the built server until ctx ends; the server shuts down
 // gracefully on the same signal.
-func serve(ctx context.Context, args []string) error {
-	cmd := exec.Command(binary, args...)
+func serve(ctx context.Context, args []string) error { return run(ctx, binary, args) }
+
+// run runs program until it exits or ctx ends, when it gets the same
+// signal to end gracefully.
+func run(ctx context.Context, program string, args []string) error {
+	cmd := exec.Command(program, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -293,68 +298,32 @@ func serve(ctx context.Context, args []string) error {
 	}
 }
 
-// dev serves, and on every change to a source file rebuilds what changed,
-// restarts the server and makes open pages reload.
+// dev builds and runs ./frontend/cmd/dev, which serves the site, and on
+// every change rebuilds what changed and updates the open pages (package
+// frontend/dev). The server's packages and the wasm apps compile
+// meanwhile, so that its first build finds them compiled.
 func dev(ctx context.Context, args []string) error {
-	args = append([]string{"-dev"}, args...)
-	for {
-		if err := buildAll(ctx, true); err != nil {
-			fmt.Println("waiting for a change to try again…")
-		} else {
-			fmt.Println("watching for changes (Ctrl-C to stop)")
-		}
-		sctx, stopServer := context.WithCancel(ctx)
-		served := make(chan error, 1)
-		go func() { served <- serve(sctx, args) }()
-		changed := waitForChange(ctx)
-		stopServer()
-		<-served
-		if !changed {
-			return ctx.Err()
-		}
-		fmt.Println("\nchange detected: rebuilding")
+	start := time.Now()
+	wasm := warm(ctx, "compile the wasm apps", []string{"GOOS=js", "GOARCH=wasm"}, "build", "./wasm/app/...")
+	if err := step("download the modules", "about 60 MB on a first run", func() error { return download(ctx) }); err != nil {
+		<-wasm
+		return err
 	}
-}
-
-// waitForChange polls the sources every 300ms and returns true when one
-// changes, or false when ctx ends.
-func waitForChange(ctx context.Context) bool {
-	before := snapshot()
-	tick := time.NewTicker(300 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-tick.C:
-			if now := snapshot(); now != before {
-				return true
-			}
+	if err := <-generatePages(ctx); err != nil {
+		<-wasm
+		return err
+	}
+	err := step("compile the dev server and the server's packages", "~20 s on a first run", func() error {
+		if err := gocmd(ctx, nil, "build", "./frontend/cmd/dev", command); err != nil {
+			return err
 		}
+		return gocmd(ctx, nil, "build", "-o", devProgram, "./frontend/cmd/dev")
+	})
+	if err = errors.Join(err, <-wasm); err != nil {
+		return err
 	}
-}
-
-// snapshot sums up the names, sizes and times of the source files.
-func snapshot() string {
-	var b strings.Builder
-	for _, dir := range []string{"server", "shared", "wasm", "frontend/src", "frontend"} {
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() && path == assetDir {
-				return filepath.SkipDir
-			}
-			switch filepath.Ext(path) {
-			case ".go", ".templ", ".js", ".css":
-				if strings.HasSuffix(path, "_templ.go") {
-					return nil
-				}
-				if info, err := d.Info(); err == nil {
-					fmt.Fprintf(&b, "%s %d %d\n", path, info.Size(), info.ModTime().UnixNano())
-				}
-			}
-			return nil
-		})
-	}
-	return b.String()
+	fmt.Printf("ready in %.1fs\n", time.Since(start).Seconds())
+	return run(ctx, devProgram, args)
 }
 
 // newApp writes a new app from this checkout: it runs ./frontend/cmd/new,

@@ -86,7 +86,7 @@ func Build(ctx context.Context, opts Options) ([]Asset, error) {
 	step("compile wasm/app/... to WebAssembly", start)
 
 	start = time.Now()
-	if err := bundle(opts.Root, outputs); err != nil {
+	if err := bundle(opts.Root, true, outputs); err != nil {
 		return nil, err
 	}
 	step("bundle frontend/src with esbuild", start)
@@ -111,15 +111,9 @@ func Build(ctx context.Context, opts Options) ([]Asset, error) {
 // builds none.
 func buildWasm(ctx context.Context, root string, apps []string, outputs map[string][]byte) error {
 	if apps == nil {
-		entries, err := os.ReadDir(filepath.Join(root, "wasm", "app"))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		var err error
+		if apps, err = Apps(root); err != nil {
 			return err
-		}
-		apps = []string{}
-		for _, e := range entries {
-			if e.IsDir() {
-				apps = append(apps, e.Name())
-			}
 		}
 	}
 	if len(apps) == 0 {
@@ -150,10 +144,27 @@ func buildWasm(ctx context.Context, root string, apps []string, outputs map[stri
 	return nil
 }
 
-// bundle runs esbuild on frontend/src/main.js and frontend/src/style.css.
+// Apps returns the names of the programs under root's wasm/app, one per
+// folder, such as "echo".
+func Apps(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, "wasm", "app"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	apps := []string{}
+	for _, e := range entries {
+		if e.IsDir() {
+			apps = append(apps, e.Name())
+		}
+	}
+	return apps, nil
+}
+
+// bundle runs esbuild on frontend/src/main.js and frontend/src/style.css,
+// minified unless for development.
 // main.js imports "wasm_exec", which resolves to the toolchain's
 // wasm_exec.js, so the page loads one script.
-func bundle(root string, outputs map[string][]byte) error {
+func bundle(root string, minify bool, outputs map[string][]byte) error {
 	result := api.Build(api.BuildOptions{
 		AbsWorkingDir: root,
 		EntryPoints:   []string{"frontend/src/main.js", "frontend/src/style.css"},
@@ -163,9 +174,9 @@ func bundle(root string, outputs map[string][]byte) error {
 		Target:        api.ES2020,
 		Outdir:        "out",
 
-		MinifyWhitespace:  true,
-		MinifyIdentifiers: true,
-		MinifySyntax:      true,
+		MinifyWhitespace:  minify,
+		MinifyIdentifiers: minify,
+		MinifySyntax:      minify,
 		LegalComments:     api.LegalCommentsNone,
 		LogLevel:          api.LogLevelSilent,
 	})

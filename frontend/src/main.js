@@ -2,6 +2,7 @@
 // compiles the page's module (data-wasm on <body>, such as echo.wasm) while
 // it downloads, and runs it. The program takes over the status line.
 import "wasm_exec";
+import { listen } from "./dev.js";
 
 const body = document.body;
 const status = document.getElementById("status");
@@ -25,17 +26,5 @@ async function start() {
   }
 }
 
-// In development (`go run build.go dev`), the server restarts on every
-// change: reload once it is back.
-function reloadOnRestart() {
-  const events = new EventSource("/_dev/reload");
-  events.onerror = () => {
-    events.close();
-    const poll = () => fetch("/healthz").then((r) => (r.ok ? location.reload() : retry()), retry);
-    const retry = () => setTimeout(poll, 250);
-    retry();
-  };
-}
-
 start();
-if (body.dataset.dev !== undefined) reloadOnRestart();
+if (body.dataset.dev !== undefined) listen(body.dataset.app);

@@ -36,7 +36,7 @@ var ErrNotBuilt = errors.New("the front end is not built: run `go run build.go s
 type Assets struct {
 	fsys     fs.FS
 	manifest map[string]string // logical name → hashed file name
-	files    map[string]bool   // the hashed file names: all that is served
+	files    map[string]string // hashed file name → logical name: all that is served
 }
 
 // LoadAssets reads the manifest in fsys. It returns ErrNotBuilt if there is
@@ -53,9 +53,9 @@ func LoadAssets(fsys fs.FS) (*Assets, error) {
 	if err := json.Unmarshal(data, &a.manifest); err != nil {
 		return nil, fmt.Errorf("read %s: %w", manifestName, err)
 	}
-	a.files = make(map[string]bool, len(a.manifest))
-	for _, file := range a.manifest {
-		a.files[file] = true
+	a.files = make(map[string]string, len(a.manifest))
+	for name, file := range a.manifest {
+		a.files[file] = name
 	}
 	return a, nil
 }
@@ -73,12 +73,15 @@ func (a *Assets) Path(name string) string {
 }
 
 // ServeHTTP serves one asset, brotli- or gzip-compressed if the client
-// accepts it and a compressed twin exists. The name carries the content's
-// hash, so the response never changes and may be cached for good; other
-// files, such as the manifest, are not served.
+// accepts it and a compressed twin exists. A name that carries the
+// content's hash never changes and may be cached for good; one that does
+// not (a development build's, which `go run build.go dev` rewrites in
+// place) must be asked for again each time. Other files, such as the
+// manifest, are not served.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, staticPrefix)
-	if !a.files[name] {
+	logical, ok := a.files[name]
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
@@ -97,7 +100,11 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType(name))
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if name == logical {
+		h.Set("Cache-Control", "no-cache")
+	} else {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
 	h.Set("Vary", "Accept-Encoding")
 	if encoding != "" {
 		h.Set("Content-Encoding", encoding)

@@ -228,3 +228,30 @@ func TestAcceptsEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDevAssets checks the assets of a development build, named as
+// they are and rewritten in place: served, and asked for again each time.
+func TestServeDevAssets(t *testing.T) {
+	fsys := fstest.MapFS{
+		"manifest.json": {Data: []byte(`{"echo.wasm": "echo.wasm", "style.css": "style.css"}`)},
+		"echo.wasm":     {Data: []byte("\x00asm")},
+		"style.css":     {Data: []byte("body {}")},
+	}
+	a, err := LoadAssets(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Path("style.css"); got != "/static/style.css" {
+		t.Errorf(`Path("style.css") = %q`, got)
+	}
+	for _, name := range []string{"echo.wasm", "style.css"} {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/static/"+name, nil))
+		if rec.Code != http.StatusOK || rec.Body.String() != string(fsys[name].Data) {
+			t.Errorf("%s: %d %q", name, rec.Code, rec.Body.String())
+		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("%s: Cache-Control %q, want no-cache", name, cc)
+		}
+	}
+}

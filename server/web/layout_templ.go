@@ -20,7 +20,7 @@ type Page struct {
 	App        string // the page's program under wasm/app, built to App.wasm; "" for none
 	Source     []SourceLink
 	Assets     *Assets    // nil if the front end is not built
-	Dev        bool       // reload when the server restarts
+	Dev        bool       // listen to `go run build.go dev` for reloads and build errors
 	Query      url.Values // the request's query, for a page with a GET form
 	Nav        []NavLink  // the site's pages
 	ShowSource bool       // the source viewer is on: link to it

@@ -33,8 +33,8 @@ type Config struct {
 	Assets fs.FS     // the built front end; nil for the embedded one
 	Demos  []Demo    // the demos served, in the navigation's order
 
-	// Dev makes open pages reload when the server restarts, as it does on
-	// every change under `go run build.go dev`.
+	// Dev marks the pages for `go run build.go dev` (package frontend/dev):
+	// they listen to it for reloads and build errors.
 	Dev bool
 
 	// Source serves the files of the checkout the server runs from under
@@ -108,9 +108,6 @@ func NewSite(cfg Config) (*Site, error) {
 		r.Get(strings.TrimSuffix(SourcePrefix, "/"), http.RedirectHandler(SourcePrefix, http.StatusMovedPermanently).ServeHTTP)
 		r.Get(SourcePrefix+"*", viewer.ServeHTTP)
 	}
-	if cfg.Dev {
-		r.Get(devReloadPath, s.devReload)
-	}
 	r.Get("/healthz", s.healthz)
 	r.Handle("/metrics", s.env.Metrics)
 	return s, nil
@@ -169,18 +166,4 @@ func noCacheHTML(next http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		next.ServeHTTP(w, r)
 	})
-}
-
-// devReloadPath is an event stream that stays open while the server runs;
-// in development, pages reload when it breaks and the server is back.
-const devReloadPath = "/_dev/reload"
-
-func (s *Site) devReload(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	io.WriteString(w, ": the page reloads when this stream ends\n\n")
-	http.NewResponseController(w).Flush()
-	select {
-	case <-r.Context().Done():
-	case <-s.stopping:
-	}
 }

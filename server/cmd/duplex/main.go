@@ -1,6 +1,6 @@
 // Command duplex serves Duplex: its demo pages and WebSocket endpoints.
 //
-//	go run ./server/cmd/duplex [-addr host:port] [-source] [-dev] [-v] [demo flags]
+//	go run ./server/cmd/duplex [-addr host:port] [-source] [-dev] [-assets dir] [-v] [demo flags]
 //
 // Each demo may add flags (-nats for the chat, -hixie76 for the lab); -h
 // lists them all.
@@ -28,7 +28,8 @@ func main() {
 	fs := flag.CommandLine
 	addr := fs.String("addr", "localhost:8080", "`host:port` to listen on")
 	verbose := fs.Bool("v", false, "log every connection")
-	dev := fs.Bool("dev", false, "development mode: open pages reload when the server restarts (implies -source)")
+	dev := fs.Bool("dev", false, "development mode, as `go run build.go dev` runs the server: pages take its reloads and show its build errors (implies -source)")
+	assets := fs.String("assets", "", "serve the front end from this `directory` rather than from the one built into the binary")
 	source := fs.Bool("source", false, "show the source files of the checkout the server runs from at "+web.SourcePrefix+", as the workshop does")
 	for _, d := range all {
 		if d.Flags != nil {
@@ -46,7 +47,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	conns := &ws.Group{}
-	site, err := web.NewSite(web.Config{Log: log, Conns: conns, Demos: all, Dev: *dev, Source: *source || *dev})
+	cfg := web.Config{Log: log, Conns: conns, Demos: all, Dev: *dev, Source: *source || *dev}
+	if *assets != "" {
+		cfg.Assets = os.DirFS(*assets)
+	}
+	site, err := web.NewSite(cfg)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
