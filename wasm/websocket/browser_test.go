@@ -141,6 +141,27 @@ func testServer(wasmPath string) http.Handler {
 		c.Close(4001, "server bye")
 	})
 
+	// At the first message, sends 64 messages in one write, then closes:
+	// the close event comes right behind the message events.
+	mux.HandleFunc("/ws/burst-then-close", func(w http.ResponseWriter, r *http.Request) {
+		c, err := echo.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		if _, _, err := c.ReadMessage(r.Context(), nil); err != nil {
+			return
+		}
+		burst := make([][]byte, 64)
+		for i := range burst {
+			burst[i] = []byte("burst " + strconv.Itoa(i))
+		}
+		if err := c.WriteMessages(r.Context(), ws.Text, burst); err != nil {
+			return
+		}
+		c.Close(ws.StatusNormalClosure, "")
+	})
+
 	// A slow reader: it takes 5 ms over each message, and answers the text
 	// message "count" with the number of binary bytes read so far.
 	mux.HandleFunc("/ws/slow", func(w http.ResponseWriter, r *http.Request) {
@@ -290,6 +311,11 @@ func runInBrowser(t *testing.T, url string) {
 		}
 		if st.ExitCode != nil {
 			t.Logf("the test binary exited with code %d after %v", *st.ExitCode, time.Since(start).Round(time.Millisecond))
+			for _, line := range b.Console() {
+				if strings.Contains(line, "call to released function") {
+					t.Errorf("the page called a js.Func after its release: %s", line)
+				}
+			}
 			if *st.ExitCode != 0 {
 				t.Fatalf("the tests in the browser failed (exit code %d); last output:\n%s", *st.ExitCode, b.Tail(40))
 			}

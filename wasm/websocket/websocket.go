@@ -73,6 +73,7 @@ type Options struct {
 type Conn struct {
 	ws        js.Value
 	send      js.Value // from newPipes
+	stopPipes js.Value // from newPipes
 	opts      Options
 	highWater int
 	funcs     []js.Func // released when the close event comes
@@ -99,7 +100,7 @@ type Conn struct {
 }
 
 // newPipes makes the JavaScript half of a connection's two directions and
-// returns them as [take, send].
+// returns them as [take, send, stop].
 //
 // Received messages wait in a queue on the JavaScript side. take() hands
 // over all that arrived, packed into one Uint8Array (each as a type byte,
@@ -186,7 +187,13 @@ var newPipes = js.Global().Get("Function").New("ws", "wake", "eager", "buf", `
 		}
 		ws.send(data);
 	};
-	return [take, send];
+	// Once the connection has ended, and before wake is released, a wake
+	// already posted behind the close event must find no listener.
+	const stop = () => {
+		later.port1.onmessage = null;
+		later.port1.close();
+	};
+	return [take, send, stop];
 `)
 
 type message struct {
@@ -235,7 +242,7 @@ func New(url string, opts *Options) (*Conn, error) {
 	})
 	c.funcs = append(c.funcs, wake)
 	pipes := newPipes.Invoke(c.ws, wake, c.opts.OnMessage != nil, sendBuf)
-	c.inbox, c.send = pipes.Index(0), pipes.Index(1)
+	c.inbox, c.send, c.stopPipes = pipes.Index(0), pipes.Index(1), pipes.Index(2)
 	c.on("error", c.onError)
 	c.on("close", c.onClose)
 	return c, nil
@@ -335,6 +342,7 @@ func (c *Conn) onClose(ev js.Value) {
 	for _, ev := range []string{"onopen", "onmessage", "onerror", "onclose"} {
 		c.ws.Set(ev, js.Null())
 	}
+	c.stopPipes.Invoke()
 	for _, f := range c.funcs { // allowed while one of them is running
 		f.Release()
 	}

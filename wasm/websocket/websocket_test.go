@@ -9,6 +9,7 @@ package websocket
 //	/ws/echo                 sends every message back
 //	/ws/echo-proto           the same, speaking the subprotocol "duplex.v1"
 //	/ws/close-after-first    sends the first message back, then closes with 4001 "server bye"
+//	/ws/burst-then-close     at the first message, sends 64 in one write, then closes with 1000
 //	/ws/slow                 takes 5 ms over each message; answers the text "count"
 //	                         with the number of binary bytes read so far
 //	/ws/stall                never answers the handshake
@@ -382,6 +383,32 @@ func TestServerClose(t *testing.T) {
 	if err := c.WriteMessage(ctx, Text, []byte("late")); !errors.Is(err, ErrClosed) {
 		t.Errorf("WriteMessage after the server closed = %v, want ErrClosed", err)
 	}
+}
+
+// TestNoWakeAfterClose reads bursts that the close event follows at
+// once: a wake posted for the burst must not call into Go after the close
+// event released its callbacks (browser_test.go fails on "call to released
+// function" in the console).
+func TestNoWakeAfterClose(t *testing.T) {
+	ctx := testContext(t)
+	for round := range 20 {
+		c := mustDial(t, "/ws/burst-then-close", nil)
+		if err := c.WriteMessage(ctx, Text, []byte("go")); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			_, _, err := c.ReadMessage(ctx, nil)
+			if err != nil {
+				if ce := asCloseError(t, err); ce.Code != StatusNormalClosure || n != 64 {
+					t.Fatalf("round %d: %d messages, then %s; want 64, then 1000", round, n, describe(ce))
+				}
+				break
+			}
+			n++
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // for a wake posted behind the last close event
 }
 
 func TestDialRefused(t *testing.T) {
