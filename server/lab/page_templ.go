@@ -195,7 +195,7 @@ func labConnection() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"row\"><button id=\"lab-connect\" type=\"button\" disabled>Connect</button> <button id=\"lab-disconnect\" type=\"button\" class=\"secondary\" disabled>Disconnect</button> <span class=\"lab-state\" id=\"lab-state\">No lab connection.</span></div><div class=\"row\"><input id=\"lab-compress\" type=\"checkbox\"> <label for=\"lab-compress\">let the connection use permessage-deflate (RFC 7692): large messages then cross compressed, with RSV1 set</label></div><form class=\"row\" id=\"lab-send-form\"><label for=\"lab-text\">Send</label> <input id=\"lab-text\" value=\"hello\" size=\"24\" autocomplete=\"off\"> <select id=\"lab-type\" aria-label=\"message type\"><option value=\"text\">as text</option> <option value=\"binary\">as binary (its UTF-8 bytes)</option></select> <button id=\"lab-send\" type=\"submit\" disabled>Send</button> <span class=\"lab-hint\">the server echoes it</span></form><h3>Ask the server to…</h3><form class=\"row\" id=\"lab-fragment-form\"><label for=\"lab-fragment-text\">send</label> <input id=\"lab-fragment-text\" value=\"one message, many frames\" size=\"24\" autocomplete=\"off\"> <label for=\"lab-fragments\">in</label> <input id=\"lab-fragments\" type=\"number\" min=\"1\" max=\"64\" value=\"3\"> <span>frames</span> <button id=\"lab-fragment\" type=\"submit\" disabled>Send fragmented</button></form><div class=\"row\"><button id=\"lab-ping\" type=\"button\" disabled>Ping</button> <span class=\"lab-hint\">the browser answers with a pong by itself</span></div><form class=\"row\" id=\"lab-close-form\"><label for=\"lab-code\">close with code</label> <input id=\"lab-code\" type=\"number\" min=\"1000\" max=\"4999\" value=\"4001\"> <label for=\"lab-reason\">reason</label> <input id=\"lab-reason\" value=\"bye\" size=\"16\" maxlength=\"123\" autocomplete=\"off\"> <button id=\"lab-close\" type=\"submit\" disabled>Close</button></form><form class=\"row\" id=\"lab-violate-form\"><label for=\"lab-rule\">break the protocol with</label> <select id=\"lab-rule\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"row\"><button id=\"lab-connect\" type=\"button\" disabled>Connect</button> <button id=\"lab-disconnect\" type=\"button\" class=\"secondary\" disabled>Disconnect</button> <span class=\"lab-state\" id=\"lab-state\">No lab connection.</span></div><label class=\"check\"><input id=\"lab-compress\" type=\"checkbox\"> <span>let the connection use permessage-deflate (RFC 7692): large messages then cross compressed, with RSV1 set</span></label><form class=\"row\" id=\"lab-send-form\"><label for=\"lab-text\">Send</label> <input id=\"lab-text\" value=\"hello\" size=\"24\" autocomplete=\"off\"> <select id=\"lab-type\" aria-label=\"message type\"><option value=\"text\">as text</option> <option value=\"binary\">as binary (its UTF-8 bytes)</option></select> <button id=\"lab-send\" type=\"submit\" disabled>Send</button> <span class=\"lab-hint\">the server echoes it</span></form><h3>Ask the server to…</h3><form class=\"row\" id=\"lab-fragment-form\"><label for=\"lab-fragment-text\">send</label> <input id=\"lab-fragment-text\" value=\"one message, many frames\" size=\"24\" autocomplete=\"off\"> <label for=\"lab-fragments\">in</label> <input id=\"lab-fragments\" type=\"number\" min=\"1\" max=\"64\" value=\"3\"> <span>frames</span> <button id=\"lab-fragment\" type=\"submit\" disabled>Send fragmented</button></form><div class=\"row\"><button id=\"lab-ping\" type=\"button\" disabled>Ping</button> <span class=\"lab-hint\">the browser answers with a pong by itself</span></div><form class=\"row\" id=\"lab-close-form\"><label for=\"lab-code\">close with code</label> <input id=\"lab-code\" type=\"number\" min=\"1000\" max=\"4999\" value=\"4001\"> <label for=\"lab-reason\">reason</label> <input id=\"lab-reason\" value=\"bye\" size=\"16\" maxlength=\"123\" autocomplete=\"off\"> <button id=\"lab-close\" type=\"submit\" disabled>Close</button></form><form class=\"row\" id=\"lab-violate-form\"><label for=\"lab-rule\">break the protocol with</label> <select id=\"lab-rule\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -342,7 +342,7 @@ func labDetail() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p id=\"lab-detail-summary\">Click a frame in the list to see its bits, laid out as in RFC 6455 §5.2.</p><div class=\"lab-bits\" id=\"lab-detail-bits\"></div><dl class=\"facts\"><dt>payload length</dt><dd id=\"lab-detail-length\"></dd><dt>masking key</dt><dd id=\"lab-detail-key\"></dd></dl><div class=\"lab-cols\"><figure><figcaption>The payload as on the wire</figcaption><pre class=\"lab-hex\" id=\"lab-detail-wire-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-wire-text\"></pre></figure><figure><figcaption>Unmasked</figcaption><pre class=\"lab-hex\" id=\"lab-detail-plain-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-plain-text\"></pre></figure></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p id=\"lab-detail-summary\">Click a frame in the list to see its bits, laid out as in RFC 6455 §5.2.</p><div id=\"lab-detail-body\" hidden><div class=\"lab-bits\" id=\"lab-detail-bits\"></div><dl class=\"facts\"><dt>payload length</dt><dd id=\"lab-detail-length\"></dd><dt>masking key</dt><dd id=\"lab-detail-key\"></dd></dl><div class=\"lab-cols\"><figure><figcaption>The payload as on the wire</figcaption><pre class=\"lab-hex\" id=\"lab-detail-wire-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-wire-text\"></pre></figure><figure><figcaption>Unmasked</figcaption><pre class=\"lab-hex\" id=\"lab-detail-plain-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-plain-text\"></pre></figure></div></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -388,7 +388,7 @@ func labCompose() templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(composeExample())
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 195, Col: 66}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 197, Col: 66}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
@@ -463,7 +463,7 @@ func labHistory(run draft76Run) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key3)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 217, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 219, Col: 92}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -476,7 +476,7 @@ func labHistory(run draft76Run) templ.Component {
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex([]byte(run.Keys.Key3)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 217, Col: 144}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 219, Col: 144}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {
@@ -489,7 +489,7 @@ func labHistory(run draft76Run) templ.Component {
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex(run.Steps.Challenge[:]))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 218, Col: 99}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 220, Col: 99}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 			if templ_7745c5c3_Err != nil {
@@ -502,7 +502,7 @@ func labHistory(run draft76Run) templ.Component {
 			var templ_7745c5c3_Var18 string
 			templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex(run.Steps.Response[:]))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 219, Col: 147}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 221, Col: 147}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 			if templ_7745c5c3_Err != nil {
@@ -515,7 +515,7 @@ func labHistory(run draft76Run) templ.Component {
 			var templ_7745c5c3_Var19 string
 			templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(printable(run.Steps.Response[:]))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 219, Col: 241}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 221, Col: 241}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 			if templ_7745c5c3_Err != nil {
@@ -538,7 +538,7 @@ func labHistory(run draft76Run) templ.Component {
 			var templ_7745c5c3_Var20 string
 			templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(run.Err)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 223, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 225, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 			if templ_7745c5c3_Err != nil {
@@ -556,7 +556,7 @@ func labHistory(run draft76Run) templ.Component {
 		var templ_7745c5c3_Var21 string
 		templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key1)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 227, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 229, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 		if templ_7745c5c3_Err != nil {
@@ -569,7 +569,7 @@ func labHistory(run draft76Run) templ.Component {
 		var templ_7745c5c3_Var22 string
 		templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key2)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 229, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 231, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 		if templ_7745c5c3_Err != nil {
@@ -582,7 +582,7 @@ func labHistory(run draft76Run) templ.Component {
 		var templ_7745c5c3_Var23 string
 		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(run.Keys.Key3)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 231, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 233, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 		if templ_7745c5c3_Err != nil {
@@ -634,7 +634,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 		var templ_7745c5c3_Var25 string
 		templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 249, Col: 8}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 251, Col: 8}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 		if templ_7745c5c3_Err != nil {
@@ -653,7 +653,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 				var templ_7745c5c3_Var26 string
 				templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(r.Text)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 253, Col: 34}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 255, Col: 34}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 				if templ_7745c5c3_Err != nil {
@@ -667,7 +667,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 				var templ_7745c5c3_Var27 string
 				templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs(r.Text)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 255, Col: 13}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 257, Col: 13}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 				if templ_7745c5c3_Err != nil {
@@ -687,7 +687,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			var templ_7745c5c3_Var28 string
 			templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(digitsOnly(key))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 260, Col: 41}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 262, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 			if templ_7745c5c3_Err != nil {
@@ -700,7 +700,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			var templ_7745c5c3_Var29 string
 			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(spaces))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 260, Col: 77}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 262, Col: 77}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {
@@ -713,7 +713,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			var templ_7745c5c3_Var30 string
 			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatUint(digits, 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 260, Col: 120}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 262, Col: 120}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 			if templ_7745c5c3_Err != nil {
@@ -726,7 +726,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			var templ_7745c5c3_Var31 string
 			templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(spaces))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 260, Col: 148}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 262, Col: 148}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 			if templ_7745c5c3_Err != nil {
@@ -739,7 +739,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			var templ_7745c5c3_Var32 string
 			templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatUint(uint64(part), 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 260, Col: 194}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 262, Col: 194}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var32))
 			if templ_7745c5c3_Err != nil {
@@ -752,7 +752,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			var templ_7745c5c3_Var33 string
 			templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(spacedHex(partBytes))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 260, Col: 252}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `server/lab/page.templ`, Line: 262, Col: 252}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
 			if templ_7745c5c3_Err != nil {

@@ -13,14 +13,16 @@ import (
 // detailPanel shows one frame bit by bit, and its payload as on the wire
 // and unmasked.
 type detailPanel struct {
-	summary, bits, length, key dom.Element
-	wireHex, wireText          dom.Element
-	plainHex, plainText        dom.Element
+	summary, body       dom.Element // body is hidden until a frame is shown
+	bits, length, key   dom.Element
+	wireHex, wireText   dom.Element
+	plainHex, plainText dom.Element
 }
 
 func newDetailPanel() *detailPanel {
 	return &detailPanel{
 		summary:   dom.ByID("lab-detail-summary"),
+		body:      dom.ByID("lab-detail-body"),
 		bits:      dom.ByID("lab-detail-bits"),
 		length:    dom.ByID("lab-detail-length"),
 		key:       dom.ByID("lab-detail-key"),
@@ -43,6 +45,7 @@ func (d *detailPanel) show(f *lab.Frame) {
 		summary += "; the report carries the first " + strconv.Itoa(len(f.Payload)) + " bytes of its payload"
 	}
 	d.summary.SetText(summary + ".")
+	d.body.SetHidden(false)
 	drawBits(d.bits, frameFields(f.Header, h, f.Payload))
 
 	d.length.SetText(strconv.FormatInt(h.Length, 10) + " bytes, " + lengthEncoding(f.Header) + " encoding")
