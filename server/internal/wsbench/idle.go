@@ -2,6 +2,7 @@ package wsbench
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -113,12 +114,12 @@ func startDuplexIdleWith(tb testing.TB, active *atomic.Int64, u *ws.Upgrader, sp
 		if spawn {
 			go func() {
 				defer active.Add(-1)
-				DuplexEcho(c)
+				idleEcho(c)
 			}()
 			return
 		}
 		defer active.Add(-1)
-		DuplexEcho(c)
+		idleEcho(c)
 	})), "/"
 }
 
@@ -422,6 +423,24 @@ func idleExchange(c net.Conn, rest []byte) error {
 		}
 		if h.Fin && !h.Opcode.IsControl() {
 			return nil
+		}
+	}
+}
+
+// idleEcho is the echo of the idle measurements. Unlike DuplexEcho it
+// keeps no buffer between messages, as gws's handler keeps none (its
+// messages go back to its pool): what an idle connection holds is then
+// the library's, not the application's.
+func idleEcho(c *ws.Conn) {
+	defer c.CloseNow()
+	ctx := context.Background()
+	for {
+		typ, msg, err := c.ReadMessage(ctx, nil)
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			return
 		}
 	}
 }
