@@ -32,6 +32,11 @@ func TestDevLoop(t *testing.T) {
 	if os.Getenv("DUPLEX_DEV_LOOP") == "" {
 		t.Skip("set DUPLEX_DEV_LOOP=1 to run the dev loop on a copy of the repository (slow)")
 	}
+	for _, f := range []string{"server/echo/page.templ", "server/echo/demo.go", "wasm/app/echo/main.go"} {
+		if _, err := os.Stat(filepath.Join("../..", f)); err != nil {
+			t.Skip("the test edits the echo demo, which this app does not have")
+		}
+	}
 	root := copyRepo(t)
 	addr, err := freeAddr()
 	if err != nil {
