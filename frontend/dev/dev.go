@@ -34,6 +34,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -415,14 +416,21 @@ func (p plan) clone() plan {
 // describe names what p rebuilds, such as "server, echo.wasm, style.css".
 func (p plan) describe() string {
 	var parts []string
-	if len(p.templ) > 0 {
+	switch n := len(p.templ); {
+	case n > 2:
+		parts = append(parts, strconv.Itoa(n)+" templ pages")
+	case n > 0:
 		parts = append(parts, strings.Join(sortedKeys(p.templ), ", "))
 	}
 	if p.server {
 		parts = append(parts, "server")
 	}
-	for _, app := range sortedKeys(p.apps) {
-		parts = append(parts, app+".wasm")
+	if n := len(p.apps); n > 2 {
+		parts = append(parts, strconv.Itoa(n)+" wasm apps")
+	} else {
+		for _, app := range sortedKeys(p.apps) {
+			parts = append(parts, app+".wasm")
+		}
 	}
 	if p.bundle {
 		parts = append(parts, "main.js and style.css")
