@@ -14,8 +14,9 @@
 //   - A failed build leaves the last good one running, and the open pages
 //     show its errors over themselves, file:line linked to the source
 //     viewer, until a build works (frontend/src/dev.js).
-//   - While the server restarts, the proxy holds requests, WebSocket
-//     upgrades among them, rather than let them fail (proxy.go).
+//   - The proxy passes each connection to the server byte for byte, and
+//     while the server restarts, it holds new ones rather than let them
+//     fail (proxy.go).
 //
 // The server's files live under bin/dev: the program, the front end and
 // templ's text.
@@ -27,8 +28,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -65,14 +64,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w (is a server already running there? -addr chooses another address)", err)
 	}
-	front := &http.Server{Handler: l.proxy, ReadHeaderTimeout: 10 * time.Second}
-	go front.Serve(ln)
+	go l.proxy.serve(ln)
 	fmt.Fprintf(l.out, "→ serving at %s (pages wait for the first build)\n", publicURL(l.cfg.Addr, ln.Addr()))
 	err = l.run(ctx)
+	ln.Close()
 	l.proxy.close()
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	front.Shutdown(sctx)
 	return err
 }
 
@@ -386,7 +382,7 @@ func (l *loop) restart(ctx context.Context) error {
 		return err
 	}
 	l.server = s
-	l.proxy.serve(&url.URL{Scheme: "http", Host: l.addr})
+	l.proxy.serveFrom(l.addr)
 	return nil
 }
 

@@ -46,10 +46,10 @@ func TestOverlayInBrowser(t *testing.T) {
 
 	p := newProxy()
 	srv := front(t, p)
-	p.serve(site)
+	p.serveFrom(site)
 
 	b := browsertest.Start(t)
-	b.Do(chromedp.Navigate(srv.URL + "/"))
+	b.Do(chromedp.Navigate(srv + "/"))
 	waitListening(t, p, 1)
 	browsertest.Eval[string](b.Tab, `window.marker = "this load"`)
 
@@ -84,10 +84,10 @@ func TestOverlayInBrowser(t *testing.T) {
 
 	p.tell(event{Kind: "failed", Text: "server/web/site.go:1:1: expected 'package'"})
 	p.down()
-	b.Do(chromedp.Navigate(srv.URL + "/"))
+	b.Do(chromedp.Navigate(srv + "/"))
 	b.WaitFor("the error page", `document.querySelector("#dev-errors")?.textContent === "server/web/site.go:1:1: expected 'package'"`)
 	waitListening(t, p, 1)
-	p.serve(site)
+	p.serveFrom(site)
 	p.tell(event{Kind: "reload", Page: true})
 	b.WaitFor("the page once a server runs", `document.body.dataset.dev !== undefined && sessionStorage.loads === "3"`)
 	b.CheckNoConsoleErrors()

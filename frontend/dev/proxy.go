@@ -1,14 +1,15 @@
 package dev
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"html/template"
 	"io"
 	"log"
+	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"sync"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // frontend/src/dev.js).
 const EventsPath = "/_dev/events"
 
-// holdLimit bounds how long a request waits for the server to restart.
+// holdLimit bounds how long a connection waits for the server to restart.
 const holdLimit = 30 * time.Second
 
 // An event is what the pages hear, as JSON.
@@ -32,47 +33,207 @@ type event struct {
 	CSS  bool     `json:"css,omitempty"`  // reload: the stylesheet changed
 }
 
-// A proxy serves at the address users open: it passes requests, the
-// WebSocket upgrades among them, to the server; holds them while the
-// server restarts, so that a page never sees a refused connection; serves
-// a page with the errors when no server runs; and tells the open pages,
-// on EventsPath, of each build.
+// A proxy serves at the address users open. It works on connections,
+// not requests: it reads a connection's first line and, unless that asks
+// for EventsPath, passes the connection to the server byte for byte — so
+// the lab shows the browser's own request heads, and every upgrade passes,
+// draft-76's eight bytes after the head included. While the server
+// restarts it holds new connections, so that a page never sees a refused
+// one; while none runs, it serves a page with the errors itself. It tells
+// the open pages, on EventsPath, of each build.
 //
-// Its fields are guarded by mu; the dev loop changes them, requests read
+// A connection passed on stays with that server until one side closes
+// it; a server that stops closes its idle ones, and the browser opens
+// new ones, which reach the next server.
+//
+// The fields under mu are the dev loop's to change; connections read
 // them.
 type proxy struct {
-	rp       *httputil.ReverseProxy
+	local    *http.Server // serves EventsPath and the error page
+	handoff  *handoff     // the connections local serves
 	upgrader ws.Upgrader
 
 	mu      sync.Mutex
-	target  *url.URL              // the server; nil while none runs
-	ready   chan struct{}         // closed unless the server is restarting
-	failure string                // the last build's errors; "" if it worked
-	pages   map[*ws.Conn]struct{} // listening on EventsPath
+	target  string                  // the server's host:port; "" while none runs
+	ready   chan struct{}           // closed unless the server is restarting
+	failure string                  // the last build's errors; "" if it worked
+	pages   map[*ws.Conn]struct{}   // listening on EventsPath
+	passed  map[net.Conn]passedConn // connections passed on
 }
 
-type targetKey struct{}
-
 func newProxy() *proxy {
-	p := &proxy{ready: make(chan struct{}), pages: map[*ws.Conn]struct{}{}}
-	p.rp = &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(r.In.Context().Value(targetKey{}).(*url.URL))
-			r.Out.Host = r.In.Host // the server checks Origin against it
-		},
-		FlushInterval: -1,                         // streams (the fallback transport) pass as they come
-		ErrorLog:      log.New(io.Discard, "", 0), // errors go to ErrorHandler
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if r.Context().Err() != nil {
-				return // the page went away
-			}
-			p.errorPage(w, r, http.StatusBadGateway, "The server did not answer: "+err.Error())
-		},
+	p := &proxy{
+		handoff: newHandoff(),
+		ready:   make(chan struct{}),
+		pages:   map[*ws.Conn]struct{}{},
+		passed:  map[net.Conn]passedConn{},
 	}
+	p.local = &http.Server{Handler: http.HandlerFunc(p.serveLocal), ErrorLog: log.New(io.Discard, "", 0)}
+	go p.local.Serve(p.handoff)
 	return p
 }
 
-// hold makes requests wait, from now until serve or down.
+// serve accepts connections on ln until it is closed.
+func (p *proxy) serve(ln net.Listener) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go p.serveConn(c)
+	}
+}
+
+// serveConn passes c to the server, or to the local server.
+func (p *proxy) serveConn(c net.Conn) {
+	// A browser may open a connection ahead of need and send nothing for
+	// a while: wait for its first line, within reason.
+	br := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		c.Close()
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	rc := &replayConn{Conn: c, r: io.MultiReader(bytes.NewReader(append([]byte(nil), line...)), br)}
+	if isEventsRequest(line) {
+		p.handoff.push(rc)
+		return
+	}
+	target := p.waitReady()
+	if target == "" {
+		p.handoff.push(rc) // the error page
+		return
+	}
+	server, err := net.DialTimeout("tcp", target, 5*time.Second)
+	if err != nil {
+		p.handoff.push(rc) // says the server did not answer
+		return
+	}
+	p.mu.Lock()
+	p.passed[rc] = passedConn{server, target}
+	p.mu.Unlock()
+	splice(rc, server)
+	p.mu.Lock()
+	delete(p.passed, rc)
+	p.mu.Unlock()
+}
+
+// isEventsRequest reports whether line is the request line of a GET of
+// EventsPath.
+func isEventsRequest(line []byte) bool {
+	target, ok := bytes.CutPrefix(line, []byte("GET "))
+	if !ok {
+		return false
+	}
+	path, _, _ := bytes.Cut(target, []byte(" "))
+	path, _, _ = bytes.Cut(path, []byte("?"))
+	return string(path) == EventsPath
+}
+
+// waitReady waits while the server restarts, up to holdLimit, and returns
+// its address, or "" if none runs (or it is still restarting).
+func (p *proxy) waitReady() string {
+	p.mu.Lock()
+	ready := p.ready
+	p.mu.Unlock()
+	timer := time.NewTimer(holdLimit)
+	defer timer.Stop()
+	select {
+	case <-ready:
+	case <-timer.C:
+		return ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.target
+}
+
+// splice copies each way between a and b until both ways have ended,
+// passing on a half close; then it closes both.
+func splice(a, b net.Conn) {
+	done := make(chan struct{}, 2)
+	copyOneWay := func(dst, src net.Conn) {
+		io.Copy(dst, src)
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		} else {
+			dst.Close()
+		}
+		done <- struct{}{}
+	}
+	go copyOneWay(b, a)
+	go copyOneWay(a, b)
+	<-done
+	select { // a peer that half closed and never closes: let go after a while
+	case <-done:
+	case <-time.After(time.Minute):
+	}
+	a.Close()
+	b.Close()
+}
+
+// A passedConn is the server's side of a connection passed on.
+type passedConn struct {
+	server net.Conn
+	target string // the server's address
+}
+
+// A replayConn is a connection whose first bytes, already read, are read
+// again.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// CloseWrite half closes the connection, as a TCP connection does.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// A handoff is the listener of the local server: the connections the
+// proxy hands it.
+type handoff struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newHandoff() *handoff {
+	return &handoff{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (h *handoff) push(c net.Conn) {
+	select {
+	case h.conns <- c:
+	case <-h.done:
+		c.Close()
+	}
+}
+
+func (h *handoff) Accept() (net.Conn, error) {
+	select {
+	case c := <-h.conns:
+		return c, nil
+	case <-h.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (h *handoff) Close() error {
+	h.once.Do(func() { close(h.done) })
+	return nil
+}
+
+func (h *handoff) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// hold makes new connections wait, from now until serve or down.
 func (p *proxy) hold() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -83,16 +244,25 @@ func (p *proxy) hold() {
 	}
 }
 
-// serve sends requests to the server at target.
-func (p *proxy) serve(target *url.URL) { p.release(target) }
+// serve passes connections to the server at addr, host:port.
+func (p *proxy) serveFrom(addr string) { p.release(addr) }
 
-// down answers requests with the errors: no server runs.
-func (p *proxy) down() { p.release(nil) }
+// down has the errors served: no server runs.
+func (p *proxy) down() { p.release("") }
 
-func (p *proxy) release(target *url.URL) {
+// release lets held connections go on, to target or to the error page,
+// and closes connections still passed to another server: a server that
+// was stopped has closed them, and one that died may not have.
+func (p *proxy) release(target string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.target = target
+	for c, pc := range p.passed {
+		if pc.target != target {
+			c.Close()
+			pc.server.Close()
+		}
+	}
 	select {
 	case <-p.ready:
 	default:
@@ -123,35 +293,35 @@ func (p *proxy) tell(e event) {
 	}
 }
 
-func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serveLocal serves what the proxy does not pass on: EventsPath, and,
+// while no server runs, the error page, after which the connection
+// closes, so that the next request, on a new connection, finds the server
+// if one runs by then.
+func (p *proxy) serveLocal(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == EventsPath {
 		p.listen(w, r)
 		return
 	}
-	p.mu.Lock()
-	ready := p.ready
-	p.mu.Unlock()
-	timer := time.NewTimer(holdLimit)
-	defer timer.Stop()
-	select {
-	case <-ready:
-	case <-r.Context().Done():
-		return
-	case <-timer.C:
-		http.Error(w, "the server is still restarting; try again", http.StatusServiceUnavailable)
-		return
-	}
+	w.Header().Set("Connection", "close")
 	p.mu.Lock()
 	target, failure := p.target, p.failure
-	p.mu.Unlock()
-	if target == nil {
-		if failure == "" {
-			failure = "The server is not running."
-		}
-		p.errorPage(w, r, http.StatusServiceUnavailable, failure)
-		return
+	held := false
+	select {
+	case <-p.ready:
+	default:
+		held = true
 	}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, target)))
+	p.mu.Unlock()
+	switch {
+	case held:
+		http.Error(w, "the server is still restarting; try again", http.StatusServiceUnavailable)
+	case target != "":
+		p.errorPage(w, r, http.StatusBadGateway, "The server did not answer at "+target+".")
+	case failure != "":
+		p.errorPage(w, r, http.StatusServiceUnavailable, failure)
+	default:
+		p.errorPage(w, r, http.StatusServiceUnavailable, "The server is not running.")
+	}
 }
 
 // listen keeps a page's WebSocket on EventsPath until it closes.
@@ -183,17 +353,24 @@ func (p *proxy) listen(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// close closes the pages' WebSockets: the dev server is stopping.
+// close closes the pages' WebSockets, the connections passed on and the
+// local server: the dev server is stopping.
 func (p *proxy) close() {
 	p.mu.Lock()
 	pages := make([]*ws.Conn, 0, len(p.pages))
 	for c := range p.pages {
 		pages = append(pages, c)
 	}
+	for c, pc := range p.passed {
+		c.Close()
+		pc.server.Close()
+	}
 	p.mu.Unlock()
 	for _, c := range pages {
 		c.Close(ws.StatusGoingAway, "go run build.go dev stopped")
 	}
+	p.handoff.Close()
+	p.local.Close()
 }
 
 // errorPage is served in place of the site while no server runs: the

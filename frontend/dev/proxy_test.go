@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,22 +14,27 @@ import (
 	"duplex/server/ws"
 )
 
-func backend(t *testing.T, h http.Handler) *url.URL {
+// backend serves h and returns its host:port.
+func backend(t *testing.T, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	return u
+	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-func front(t *testing.T, p *proxy) *httptest.Server {
+// front serves p on a loopback port and returns its URL.
+func front(t *testing.T, p *proxy) string {
 	t.Helper()
-	srv := httptest.NewServer(p)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go p.serve(ln)
 	t.Cleanup(func() {
+		ln.Close()
 		p.close()
-		srv.Close()
 	})
-	return srv
+	return "http://" + ln.Addr().String()
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -54,7 +59,7 @@ func TestProxyHoldsRequests(t *testing.T) {
 	}
 	answers := make(chan answer, 1)
 	go func() {
-		status, body := get(t, srv.URL+"/page?x=1")
+		status, body := get(t, srv+"/page?x=1")
 		answers <- answer{status, body}
 	}()
 	select {
@@ -62,21 +67,26 @@ func TestProxyHoldsRequests(t *testing.T) {
 		t.Fatalf("a request was answered (%d %q) before any server ran", a.status, a.body)
 	case <-time.After(100 * time.Millisecond):
 	}
-	p.serve(backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "served "+r.URL.RequestURI()+" for "+r.Host)
-	})))
+	}))
+	t.Cleanup(old.Close)
+	p.serveFrom(strings.TrimPrefix(old.URL, "http://"))
 	a := <-answers
-	if want := "served /page?x=1 for " + strings.TrimPrefix(srv.URL, "http://"); a.status != http.StatusOK || a.body != want {
+	if want := "served /page?x=1 for " + strings.TrimPrefix(srv, "http://"); a.status != http.StatusOK || a.body != want {
 		t.Errorf("held request got %d %q, want 200 %q", a.status, a.body, want)
 	}
 
+	// A restart: the proxy holds, the old server stops (closing the
+	// client's idle connection to it), a new one starts.
 	p.hold()
+	old.Close()
 	go func() {
-		status, body := get(t, srv.URL+"/again")
+		status, body := get(t, srv+"/again")
 		answers <- answer{status, body}
 	}()
 	time.Sleep(50 * time.Millisecond)
-	p.serve(backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "new server") })))
+	p.serveFrom(backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "new server") })))
 	if a := <-answers; a.body != "new server" {
 		t.Errorf("a request held during a restart got %q, want the new server's answer", a.body)
 	}
@@ -87,14 +97,14 @@ func TestProxyWithoutServer(t *testing.T) {
 	srv := front(t, p)
 	p.tell(event{Kind: "failed", Text: "server/x.go:3:1: expected 'package' <found>"})
 	p.down()
-	status, body := get(t, srv.URL+"/echo")
+	status, body := get(t, srv+"/echo")
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "server/x.go:3:1: expected &#39;package&#39; &lt;found&gt;") {
 		t.Errorf("with no server: %d %q, want 503 with the errors, escaped", status, body)
 	}
 
-	p.serve(&url.URL{Scheme: "http", Host: "127.0.0.1:1"}) // nothing listens there
-	status, body = get(t, srv.URL+"/echo")
-	if status != http.StatusBadGateway || !strings.Contains(body, "The server did not answer") {
+	p.serveFrom("127.0.0.1:1") // nothing listens there
+	status, body = get(t, srv+"/echo")
+	if status != http.StatusBadGateway || !strings.Contains(body, "The server did not answer at 127.0.0.1:1") {
 		t.Errorf("with a server that is gone: %d %q, want 502 saying so", status, body)
 	}
 }
@@ -103,7 +113,7 @@ func TestProxyWithoutServer(t *testing.T) {
 func TestProxyPassesWebSockets(t *testing.T) {
 	p := newProxy()
 	srv := front(t, p)
-	p.serve(backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.serveFrom(backend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := (&ws.Upgrader{}).Upgrade(w, r)
 		if err != nil {
 			return
@@ -119,8 +129,8 @@ func TestProxyPassesWebSockets(t *testing.T) {
 	})))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	origin := http.Header{"Origin": {srv.URL}} // a page's, checked against the Host the proxy passes on
-	c, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/echo", &ws.DialOptions{Header: origin})
+	origin := http.Header{"Origin": {srv}} // a page's, checked against the Host the proxy passes on
+	c, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv, "http")+"/ws/echo", &ws.DialOptions{Header: origin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +153,7 @@ func TestProxyEvents(t *testing.T) {
 	p.tell(event{Kind: "failed", Text: "before the page came"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+EventsPath, nil)
+	c, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv, "http")+EventsPath, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,5 +182,50 @@ func TestProxyEvents(t *testing.T) {
 	p.mu.Unlock()
 	if failure != "" {
 		t.Errorf("after a reload the proxy still shows %q", failure)
+	}
+}
+
+// TestProxyPassesBytes sends a draft-76 handshake through the proxy: its
+// head, with the spelling and order the client chose, and the eight bytes
+// after it, which are no HTTP body, must reach the server as sent.
+func TestProxyPassesBytes(t *testing.T) {
+	const sent = "GET /ws/hixie76 HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nhost: example.com\r\nOrigin: http://example.com\r\n" +
+		"Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nSec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n\r\n^n:ds[4U"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	received := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, len(sent))
+		n, _ := io.ReadFull(c, buf)
+		received <- string(buf[:n])
+		io.WriteString(c, "HTTP/1.1 101 WebSocket Protocol Handshake\r\n\r\n8jKS'y:G*Co,Wxa-")
+	}()
+
+	p := newProxy()
+	srv := front(t, p)
+	p.serveFrom(ln.Addr().String())
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, sent); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-received; got != sent {
+		t.Errorf("the server received\n%q\nwant\n%q", got, sent)
+	}
+	answer, _ := io.ReadAll(c)
+	if want := "HTTP/1.1 101 WebSocket Protocol Handshake\r\n\r\n8jKS'y:G*Co,Wxa-"; string(answer) != want {
+		t.Errorf("the client received %q, want %q", answer, want)
 	}
 }
