@@ -127,26 +127,37 @@ func warm(ctx context.Context, name string, env []string, args ...string) <-chan
 	})
 }
 
-func buildAll(ctx context.Context, quick bool) error {
-	start := time.Now()
-	// The wasm apps import no module from outside this one: they compile
-	// while the modules download, for GOOS=js, sharing nothing with the
-	// rest, and with the flags of the front end's build, which then only
-	// links them.
-	wasm := warm(ctx, "compile the wasm apps", []string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "./wasm/app/...")
+// prepare downloads the modules and generates Go from the templ pages,
+// while the wasm apps compile. The wasm apps import no module from outside
+// this one: they compile while the modules download, for GOOS=js, sharing
+// nothing with the rest, and with the flags of the front end's build
+// (frontend.Build, frontend.DevBuild), which then only links them. It
+// returns once the first two are done, with the channel on which the
+// compile ends.
+func prepare(ctx context.Context) (wasm <-chan error, err error) {
+	wasm = warm(ctx, "compile the wasm apps", []string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "./wasm/app/...")
 	if err := step("download the modules", "about 60 MB on a first run", func() error { return download(ctx) }); err != nil {
 		<-wasm
-		return err
+		return nil, err
 	}
 	if err := <-generatePages(ctx); err != nil {
 		<-wasm
+		return nil, err
+	}
+	return wasm, nil
+}
+
+func buildAll(ctx context.Context, quick bool) error {
+	start := time.Now()
+	wasm, err := prepare(ctx)
+	if err != nil {
 		return err
 	}
 	// One go command compiles the front end's builder and the server's
 	// packages: they share much of what they import, which two commands
 	// at once would each compile. The builder then runs, and the server,
 	// which embeds what it writes, links last.
-	err := step("compile esbuild and the server's packages", "~20 s on a first run", func() error {
+	err = step("compile esbuild and the server's packages", "~20 s on a first run", func() error {
 		return gocmd(ctx, nil, "build", "./frontend/cmd/assets", command)
 	})
 	if err = errors.Join(err, <-wasm); err != nil {
@@ -304,16 +315,11 @@ func run(ctx context.Context, program string, args []string) error {
 // meanwhile, so that its first build finds them compiled.
 func dev(ctx context.Context, args []string) error {
 	start := time.Now()
-	wasm := warm(ctx, "compile the wasm apps", []string{"GOOS=js", "GOARCH=wasm"}, "build", "./wasm/app/...")
-	if err := step("download the modules", "about 60 MB on a first run", func() error { return download(ctx) }); err != nil {
-		<-wasm
+	wasm, err := prepare(ctx)
+	if err != nil {
 		return err
 	}
-	if err := <-generatePages(ctx); err != nil {
-		<-wasm
-		return err
-	}
-	err := step("compile the dev server and the server's packages", "~20 s on a first run", func() error {
+	err = step("compile the dev server and the server's packages", "~20 s on a first run", func() error {
 		if err := gocmd(ctx, nil, "build", "./frontend/cmd/dev", command); err != nil {
 			return err
 		}

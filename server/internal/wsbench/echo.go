@@ -59,7 +59,11 @@ func duplexEchoHandler(w http.ResponseWriter, r *http.Request) {
 
 // DuplexEcho echoes every message on c until the connection ends, reading
 // each into the previous one's memory, and then closes c.
-func DuplexEcho(c *ws.Conn) {
+func DuplexEcho(c *ws.Conn) { echo(c, true) }
+
+// echo sends back each message c reads until it ends, reading each into
+// the last one's buffer if reuse.
+func echo(c *ws.Conn, reuse bool) {
 	defer c.CloseNow()
 	ctx := context.Background()
 	var buf []byte
@@ -71,7 +75,9 @@ func DuplexEcho(c *ws.Conn) {
 		if err := c.WriteMessage(ctx, typ, msg); err != nil {
 			return
 		}
-		buf = msg
+		if reuse {
+			buf = msg
+		}
 	}
 }
 

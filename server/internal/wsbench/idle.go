@@ -2,7 +2,6 @@ package wsbench
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -431,16 +430,4 @@ func idleExchange(c net.Conn, rest []byte) error {
 // keeps no buffer between messages, as gws's handler keeps none (its
 // messages go back to its pool): what an idle connection holds is then
 // the library's, not the application's.
-func idleEcho(c *ws.Conn) {
-	defer c.CloseNow()
-	ctx := context.Background()
-	for {
-		typ, msg, err := c.ReadMessage(ctx, nil)
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(ctx, typ, msg); err != nil {
-			return
-		}
-	}
-}
+func idleEcho(c *ws.Conn) { echo(c, false) }
