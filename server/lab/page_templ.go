@@ -58,7 +58,7 @@ func page(p web.Page) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = labConnection().Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = labConnection(p.Query.Get("compress") == "1").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -166,7 +166,7 @@ func labSources(files ...string) templ.Component {
 	})
 }
 
-func labConnection() templ.Component {
+func labConnection(compress bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -195,12 +195,22 @@ func labConnection() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"row\"><button id=\"lab-connect\" type=\"button\" disabled>Connect</button> <button id=\"lab-disconnect\" type=\"button\" class=\"secondary\" disabled>Disconnect</button> <span class=\"lab-state\" id=\"lab-state\">No lab connection.</span></div><label class=\"check\"><input id=\"lab-compress\" type=\"checkbox\"> <span>let the connection use permessage-deflate (RFC 7692): large messages then cross compressed, with RSV1 set</span></label><form class=\"row\" id=\"lab-send-form\"><label for=\"lab-text\">Send</label> <input id=\"lab-text\" value=\"hello\" size=\"24\" autocomplete=\"off\"> <select id=\"lab-type\" aria-label=\"message type\"><option value=\"text\">as text</option> <option value=\"binary\">as binary (its UTF-8 bytes)</option></select> <button id=\"lab-send\" type=\"submit\" disabled>Send</button> <span class=\"lab-hint\">the server echoes it</span></form><h3>Ask the server to…</h3><form class=\"row\" id=\"lab-fragment-form\"><label for=\"lab-fragment-text\">send</label> <input id=\"lab-fragment-text\" value=\"one message, many frames\" size=\"24\" autocomplete=\"off\"> <label for=\"lab-fragments\">in</label> <input id=\"lab-fragments\" type=\"number\" min=\"1\" max=\"64\" value=\"3\"> <span>frames</span> <button id=\"lab-fragment\" type=\"submit\" disabled>Send fragmented</button></form><div class=\"row\"><button id=\"lab-ping\" type=\"button\" disabled>Ping</button> <span class=\"lab-hint\">the browser answers with a pong by itself</span></div><form class=\"row\" id=\"lab-close-form\"><label for=\"lab-code\">close with code</label> <input id=\"lab-code\" type=\"number\" min=\"1000\" max=\"4999\" value=\"4001\"> <label for=\"lab-reason\">reason</label> <input id=\"lab-reason\" value=\"bye\" size=\"16\" maxlength=\"123\" autocomplete=\"off\"> <button id=\"lab-close\" type=\"submit\" disabled>Close</button></form><form class=\"row\" id=\"lab-violate-form\"><label for=\"lab-rule\">break the protocol with</label> <select id=\"lab-rule\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"row\"><button id=\"lab-connect\" type=\"button\" disabled>Connect</button> <button id=\"lab-disconnect\" type=\"button\" class=\"secondary\" disabled>Disconnect</button> <span class=\"lab-state\" id=\"lab-state\">No lab connection.</span></div><label class=\"check\"><input id=\"lab-compress\" type=\"checkbox\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if compress {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " checked")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "> <span>let the connection use permessage-deflate (RFC 7692): large messages then cross compressed, with RSV1 set</span></label><form class=\"row\" id=\"lab-send-form\"><label for=\"lab-text\">Send</label> <input id=\"lab-text\" value=\"hello\" size=\"24\" autocomplete=\"off\"> <select id=\"lab-type\" aria-label=\"message type\"><option value=\"text\">as text</option> <option value=\"binary\">as binary (its UTF-8 bytes)</option></select> <button id=\"lab-send\" type=\"submit\" disabled>Send</button> <span class=\"lab-hint\">the server echoes it</span></form><h3>Ask the server to…</h3><form class=\"row\" id=\"lab-fragment-form\"><label for=\"lab-fragment-text\">send</label> <input id=\"lab-fragment-text\" value=\"one message, many frames\" size=\"24\" autocomplete=\"off\"> <label for=\"lab-fragments\">in</label> <input id=\"lab-fragments\" type=\"number\" min=\"1\" max=\"64\" value=\"3\"> <span>frames</span> <button id=\"lab-fragment\" type=\"submit\" disabled>Send fragmented</button></form><div class=\"row\"><button id=\"lab-ping\" type=\"button\" disabled>Ping</button> <span class=\"lab-hint\">the browser answers with a pong by itself</span></div><form class=\"row\" id=\"lab-close-form\"><label for=\"lab-code\">close with code</label> <input id=\"lab-code\" type=\"number\" min=\"1000\" max=\"4999\" value=\"4001\"> <label for=\"lab-reason\">reason</label> <input id=\"lab-reason\" value=\"bye\" size=\"16\" maxlength=\"123\" autocomplete=\"off\"> <button id=\"lab-close\" type=\"submit\" disabled>Close</button></form><form class=\"row\" id=\"lab-violate-form\"><label for=\"lab-rule\">break the protocol with</label> <select id=\"lab-rule\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, r := range ruleOptions() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<option value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<option value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -213,7 +223,7 @@ func labConnection() templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -226,12 +236,12 @@ func labConnection() templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</option>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</option>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</select> <button id=\"lab-violate\" type=\"submit\" class=\"lab-danger\" disabled>Break it</button></form><h3>What the page's WebSocket reported</h3><dl class=\"facts\"><dt>close event: code</dt><dd id=\"lab-close-code\"></dd><dt>reason</dt><dd id=\"lab-close-reason\"></dd><dt>wasClean</dt><dd id=\"lab-close-clean\"></dd></dl><p class=\"lab-hint lab-why\" id=\"lab-close-why\" aria-live=\"polite\"></p><ul class=\"log lab-messages\" id=\"lab-messages\" aria-live=\"polite\" aria-label=\"messages\"></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</select> <button id=\"lab-violate\" type=\"submit\" class=\"lab-danger\" disabled>Break it</button></form><h3>What the page's WebSocket reported</h3><dl class=\"facts\"><dt>close event: code</dt><dd id=\"lab-close-code\"></dd><dt>reason</dt><dd id=\"lab-close-reason\"></dd><dt>wasClean</dt><dd id=\"lab-close-clean\"></dd></dl><p class=\"lab-hint lab-why\" id=\"lab-close-why\" aria-live=\"polite\"></p><ul class=\"log lab-messages\" id=\"lab-messages\" aria-live=\"polite\" aria-label=\"messages\"></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -260,7 +270,7 @@ func labHandshake() templ.Component {
 			templ_7745c5c3_Var9 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section class=\"panel\" id=\"lab-handshake\" aria-labelledby=\"lab-handshake-title\"><h2 id=\"lab-handshake-title\">Handshake</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<section class=\"panel\" id=\"lab-handshake\" aria-labelledby=\"lab-handshake-title\"><h2 id=\"lab-handshake-title\">Handshake</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -268,7 +278,7 @@ func labHandshake() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p class=\"lab-hint\" id=\"lab-rebuilt\" hidden>The server could not keep this request's bytes, so it is rebuilt from what net/http parsed: header order and case are lost.</p><div class=\"lab-cols\"><figure><figcaption>The browser's request, as received</figcaption><pre class=\"lab-raw\" id=\"lab-request\"></pre></figure><figure><figcaption>The server's response, as sent</figcaption><pre class=\"lab-raw\" id=\"lab-response\"></pre></figure></div><h3>Sec-WebSocket-Accept, step by step</h3><ol class=\"lab-steps\"><li>the browser's random Sec-WebSocket-Key <code id=\"lab-key\"></code></li><li>with RFC 6455's fixed GUID appended <code id=\"lab-key-guid\"></code></li><li>its SHA-1 digest, 20 bytes <code id=\"lab-sha1\"></code></li><li>in base64: the Sec-WebSocket-Accept the browser checks <code id=\"lab-accept\"></code></li></ol></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p class=\"lab-hint\" id=\"lab-rebuilt\" hidden>The server could not keep this request's bytes, so it is rebuilt from what net/http parsed: header order and case are lost.</p><div class=\"lab-cols\"><figure><figcaption>The browser's request, as received</figcaption><pre class=\"lab-raw\" id=\"lab-request\"></pre></figure><figure><figcaption>The server's response, as sent</figcaption><pre class=\"lab-raw\" id=\"lab-response\"></pre></figure></div><h3>Sec-WebSocket-Accept, step by step</h3><ol class=\"lab-steps\"><li>the browser's random Sec-WebSocket-Key <code id=\"lab-key\"></code></li><li>with RFC 6455's fixed GUID appended <code id=\"lab-key-guid\"></code></li><li>its SHA-1 digest, 20 bytes <code id=\"lab-sha1\"></code></li><li>in base64: the Sec-WebSocket-Accept the browser checks <code id=\"lab-accept\"></code></li></ol></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -297,7 +307,7 @@ func labFrames() templ.Component {
 			templ_7745c5c3_Var10 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<section class=\"panel\" id=\"lab-frames-panel\" aria-labelledby=\"lab-frames-title\"><h2 id=\"lab-frames-title\">Frames</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"panel\" id=\"lab-frames-panel\" aria-labelledby=\"lab-frames-title\"><h2 id=\"lab-frames-title\">Frames</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -305,7 +315,7 @@ func labFrames() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p class=\"lab-hint\">→ browser to server, masked · ← server to browser · the server's notes in between · click a frame to see its bits</p><ol class=\"lab-frames\" id=\"lab-frames\" aria-live=\"polite\" aria-label=\"frames\"></ol></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p class=\"lab-hint\">→ browser to server, masked · ← server to browser · the server's notes in between · click a frame to see its bits</p><ol class=\"lab-frames\" id=\"lab-frames\" aria-live=\"polite\" aria-label=\"frames\"></ol></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -334,7 +344,7 @@ func labDetail() templ.Component {
 			templ_7745c5c3_Var11 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"panel\" id=\"lab-detail\" aria-labelledby=\"lab-detail-title\"><h2 id=\"lab-detail-title\">Frame detail</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<section class=\"panel\" id=\"lab-detail\" aria-labelledby=\"lab-detail-title\"><h2 id=\"lab-detail-title\">Frame detail</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -342,7 +352,7 @@ func labDetail() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p id=\"lab-detail-summary\">Click a frame in the list to see its bits, laid out as in RFC 6455 §5.2.</p><div id=\"lab-detail-body\" hidden><div class=\"lab-bits\" id=\"lab-detail-bits\"></div><dl class=\"facts\"><dt>payload length</dt><dd id=\"lab-detail-length\"></dd><dt>masking key</dt><dd id=\"lab-detail-key\"></dd></dl><div class=\"lab-cols\"><figure><figcaption>The payload as on the wire</figcaption><pre class=\"lab-hex\" id=\"lab-detail-wire-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-wire-text\"></pre></figure><figure><figcaption>Unmasked</figcaption><pre class=\"lab-hex\" id=\"lab-detail-plain-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-plain-text\"></pre></figure></div></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p id=\"lab-detail-summary\">Click a frame in the list to see its bits, laid out as in RFC 6455 §5.2.</p><div id=\"lab-detail-body\" hidden><div class=\"lab-bits\" id=\"lab-detail-bits\"></div><dl class=\"facts\"><dt>payload length</dt><dd id=\"lab-detail-length\"></dd><dt>masking key</dt><dd id=\"lab-detail-key\"></dd></dl><div class=\"lab-cols\"><figure><figcaption>The payload as on the wire</figcaption><pre class=\"lab-hex\" id=\"lab-detail-wire-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-wire-text\"></pre></figure><figure><figcaption>Unmasked</figcaption><pre class=\"lab-hex\" id=\"lab-detail-plain-hex\"></pre><pre class=\"lab-text\" id=\"lab-detail-plain-text\"></pre></figure></div></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -373,7 +383,7 @@ func labCompose() templ.Component {
 			templ_7745c5c3_Var12 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<form class=\"panel\" id=\"lab-compose\" aria-labelledby=\"lab-compose-title\"><h2 id=\"lab-compose-title\">Compose a frame</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<form class=\"panel\" id=\"lab-compose\" aria-labelledby=\"lab-compose-title\"><h2 id=\"lab-compose-title\">Compose a frame</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -381,7 +391,7 @@ func labCompose() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<p class=\"lab-hint\">Built on this page by the Go codec the server uses, as a browser would send it. Nothing is sent.</p><div class=\"row\"><label for=\"lab-compose-opcode\">opcode</label> <select id=\"lab-compose-opcode\" disabled><option value=\"1\">0x1 text</option> <option value=\"2\">0x2 binary</option> <option value=\"0\">0x0 continuation</option> <option value=\"8\">0x8 close</option> <option value=\"9\">0x9 ping</option> <option value=\"10\">0xA pong</option></select> <label><input type=\"checkbox\" id=\"lab-compose-fin\" checked disabled> FIN</label> <label><input type=\"checkbox\" id=\"lab-compose-mask\" checked disabled> MASK</label> <label for=\"lab-compose-key\">key (hex)</label> <input id=\"lab-compose-key\" value=\"37fa213d\" size=\"8\" maxlength=\"8\" spellcheck=\"false\" autocomplete=\"off\" disabled> <button id=\"lab-compose-random\" type=\"button\" class=\"secondary\" disabled>random</button></div><div class=\"row\"><label for=\"lab-compose-payload\">payload (text)</label> <input id=\"lab-compose-payload\" class=\"lab-wide\" value=\"Hi\" autocomplete=\"off\" disabled></div><pre class=\"lab-bytes\" id=\"lab-compose-bytes\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p class=\"lab-hint\">Built on this page by the Go codec the server uses, as a browser would send it. Nothing is sent.</p><div class=\"row\"><label for=\"lab-compose-opcode\">opcode</label> <select id=\"lab-compose-opcode\" disabled><option value=\"1\">0x1 text</option> <option value=\"2\">0x2 binary</option> <option value=\"0\">0x0 continuation</option> <option value=\"8\">0x8 close</option> <option value=\"9\">0x9 ping</option> <option value=\"10\">0xA pong</option></select> <label><input type=\"checkbox\" id=\"lab-compose-fin\" checked disabled> FIN</label> <label><input type=\"checkbox\" id=\"lab-compose-mask\" checked disabled> MASK</label> <label for=\"lab-compose-key\">key (hex)</label> <input id=\"lab-compose-key\" value=\"37fa213d\" size=\"8\" maxlength=\"8\" spellcheck=\"false\" autocomplete=\"off\" disabled> <button id=\"lab-compose-random\" type=\"button\" class=\"secondary\" disabled>random</button></div><div class=\"row\"><label for=\"lab-compose-payload\">payload (text)</label> <input id=\"lab-compose-payload\" class=\"lab-wide\" value=\"Hi\" autocomplete=\"off\" disabled></div><pre class=\"lab-bytes\" id=\"lab-compose-bytes\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -394,7 +404,7 @@ func labCompose() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</pre><p class=\"lab-verdict\" id=\"lab-compose-verdict\"></p><div class=\"lab-bits\" id=\"lab-compose-bits\"></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</pre><p class=\"lab-verdict\" id=\"lab-compose-verdict\"></p><div class=\"lab-bits\" id=\"lab-compose-bits\"></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -425,7 +435,7 @@ func labHistory(run draft76Run) templ.Component {
 			templ_7745c5c3_Var14 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<section class=\"panel\" id=\"lab-history\" aria-labelledby=\"lab-history-title\"><h2 id=\"lab-history-title\">History: the draft-76 handshake</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<section class=\"panel\" id=\"lab-history\" aria-labelledby=\"lab-history-title\"><h2 id=\"lab-history-title\">History: the draft-76 handshake</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -433,17 +443,17 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p>Before RFC 6455 (2011), browsers spoke draft-76, \"hixie-76\". Its server proved that it understood WebSockets with an MD5 puzzle made of two headers and 8 bytes sent after the request's headers. ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<p>Before RFC 6455 (2011), browsers spoke draft-76, \"hixie-76\". Its server proved that it understood WebSockets with an MD5 puzzle made of two headers and 8 bytes sent after the request's headers. ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if run.Example {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "This is the draft's own example (§1.3).")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "This is the draft's own example (§1.3).")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</p><ol class=\"lab-steps\" id=\"lab-draft76\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</p><ol class=\"lab-steps\" id=\"lab-draft76\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -456,7 +466,7 @@ func labHistory(run draft76Run) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if run.Err == "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<li>key3, the 8 bytes after the request's headers: <code class=\"lab-key\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<li>key3, the 8 bytes after the request's headers: <code class=\"lab-key\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -469,7 +479,7 @@ func labHistory(run draft76Run) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</code> = <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</code> = <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -482,7 +492,7 @@ func labHistory(run draft76Run) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</code></li><li>the challenge, both quotients and key3, 16 bytes: <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</code></li><li>the challenge, both quotients and key3, 16 bytes: <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -495,7 +505,7 @@ func labHistory(run draft76Run) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</code></li><li>its MD5 digest, which the server sends after the headers of its 101 response: <code id=\"lab-draft76-hex\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</code></li><li>its MD5 digest, which the server sends after the headers of its 101 response: <code id=\"lab-draft76-hex\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -508,7 +518,7 @@ func labHistory(run draft76Run) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</code> = <code class=\"lab-key\" id=\"lab-draft76-response\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</code> = <code class=\"lab-key\" id=\"lab-draft76-response\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -521,17 +531,17 @@ func labHistory(run draft76Run) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</code></li>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</code></li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</ol>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</ol>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if run.Err != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p class=\"lab-error\" id=\"lab-draft76-error\" role=\"alert\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p class=\"lab-error\" id=\"lab-draft76-error\" role=\"alert\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -544,12 +554,12 @@ func labHistory(run draft76Run) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<form class=\"row\" method=\"get\" action=\"/lab#lab-history\"><label for=\"lab-key1\">Key1</label> <input id=\"lab-key1\" name=\"key1\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<form class=\"row\" method=\"get\" action=\"/lab#lab-history\"><label for=\"lab-key1\">Key1</label> <input id=\"lab-key1\" name=\"key1\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -562,7 +572,7 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key2\">Key2</label> <input id=\"lab-key2\" name=\"key2\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key2\">Key2</label> <input id=\"lab-key2\" name=\"key2\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -575,7 +585,7 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key3\">key3</label> <input id=\"lab-key3\" name=\"key3\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\" size=\"20\" maxlength=\"100\" spellcheck=\"false\"> <label for=\"lab-key3\">key3</label> <input id=\"lab-key3\" name=\"key3\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -588,7 +598,7 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" size=\"8\" maxlength=\"8\" spellcheck=\"false\"> <button type=\"submit\" class=\"secondary\">Compute</button></form><p>Why RFC 6455 replaced it: nothing was masked, so a page chose every byte a proxy saw, and in 2010 researchers used that to poison proxy caches; key3 was a body with no Content-Length, which proxies held back; and a frame was just <code>00</code>, text, <code>ff</code> — no binary messages, no ping or pong, and a close, <code>ff 00</code>, with no code and no reason.</p><h3 id=\"lab-history-fallback\">And where WebSocket still cannot pass</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "\" size=\"8\" maxlength=\"8\" spellcheck=\"false\"> <button type=\"submit\" class=\"secondary\">Compute</button></form><p>Why RFC 6455 replaced it: nothing was masked, so a page chose every byte a proxy saw, and in 2010 researchers used that to poison proxy caches; key3 was a body with no Content-Length, which proxies held back; and a frame was just <code>00</code>, text, <code>ff</code> — no binary messages, no ping or pong, and a close, <code>ff 00</code>, with no code and no reason.</p><h3 id=\"lab-history-fallback\">And where WebSocket still cannot pass</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -596,7 +606,7 @@ func labHistory(run draft76Run) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<p id=\"lab-fallback\">RFC 6455 made WebSocket safe for proxies, but not every proxy lets it through: some strip <code>Upgrade</code>, some cut a connection right after its 101. Where that happens, Duplex falls back to an HTTP stream, as socket.io, SockJS and Phoenix do: a long response carries the server's messages down, in frames of 3 bytes' overhead, and each batch of the client's goes up in a POST, every frame numbered both ways so that a dropped stream resumes without loss or repeat. The page tries WebSocket first and remembers a failure for a while. The cost: each message up pays a POST's heads, some 800 bytes against WebSocket's 6, and a round trip several times longer; an idle session holds twice a WebSocket's memory on the server, and state that must follow the client across instances. <a href=\"/echo\">The echo page</a> measures both side by side.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<p id=\"lab-fallback\">RFC 6455 made WebSocket safe for proxies, but not every proxy lets it through: some strip <code>Upgrade</code>, some cut a connection right after its 101. Where that happens, Duplex falls back to an HTTP stream, as socket.io, SockJS and Phoenix do: a long response carries the server's messages down, in frames of 3 bytes' overhead, and each batch of the client's goes up in a POST, every frame numbered both ways so that a dropped stream resumes without loss or repeat. The page tries WebSocket first and remembers a failure for a while. The cost: each message up pays a POST's heads, some 800 bytes against WebSocket's 6, and a round trip several times longer; an idle session holds twice a WebSocket's memory on the server, and state that must follow the client across instances. <a href=\"/echo\">The echo page</a> measures both side by side.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -627,7 +637,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			templ_7745c5c3_Var24 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -640,13 +650,13 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, " <code class=\"lab-key\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, " <code class=\"lab-key\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, r := range keyRuns(key) {
 			if r.Space {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<span class=\"lab-sp\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<span class=\"lab-sp\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -659,7 +669,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "</span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -675,12 +685,12 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 				}
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</code> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</code> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if done {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "has the digits <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "has the digits <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -693,7 +703,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</code> and ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</code> and ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -706,7 +716,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, " spaces; ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, " spaces; ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -719,7 +729,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, " ÷ ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, " ÷ ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -732,7 +742,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, " = <b>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, " = <b>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -745,7 +755,7 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</b>, as 32 bits big-endian <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</b>, as 32 bits big-endian <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -758,12 +768,12 @@ func draft76Key(name, key string, digits uint64, spaces int, part uint32, partBy
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "</code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "</li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -56,9 +56,6 @@ var try = map[string]func(tab *browsertest.Tab){
 	"upgrade": func(tab *browsertest.Tab) {
 		connectLab(tab)
 		tab.WaitFor("Sec-WebSocket-Version: 13", `document.querySelector("#lab-request").textContent.includes("Sec-WebSocket-Version: 13")`)
-	},
-	"accept": func(tab *browsertest.Tab) {
-		connectLab(tab)
 		tab.WaitFor("the 101", `document.querySelector("#lab-response").textContent.startsWith("HTTP/1.1 101 Switching Protocols")`)
 		tab.WaitFor("the accept value", `document.querySelector("#lab-accept").textContent.length === 28`)
 	},
@@ -111,6 +108,27 @@ var try = map[string]func(tab *browsertest.Tab){
 		tab.WaitFor("the stream open", `document.querySelector("#pg-ready-state").textContent === "1 OPEN" && document.querySelector("#pg-transport-used").textContent.startsWith("HTTP stream")`)
 		press(tab, "pg-send")
 		tab.WaitFor("the echo", `[...document.querySelectorAll("#pg-events li")].some(li => li.textContent.startsWith("message: text"))`)
+	},
+	"compression": func(tab *browsertest.Tab) {
+		webtest.WaitLive(tab)
+		tab.WaitFor("compression allowed", `document.querySelector("#lab-compress").checked`)
+		connectLab(tab)
+		tab.WaitFor("the agreement", `document.querySelector("#lab-response").textContent.includes("Sec-WebSocket-Extensions: permessage-deflate")`)
+		set(tab, "lab-text", strings.Repeat("hello ", 100))
+		press(tab, "lab-send")
+		tab.WaitFor("a frame with RSV1", `document.querySelector('#lab-frames li.frame[data-dir="received"][data-rsv1="deflate"]') !== null`)
+		browsertest.Eval[bool](tab, `document.querySelector('#lab-frames li.frame[data-dir="received"][data-rsv1="deflate"]').click(), true`)
+		tab.WaitFor("its few bytes on the wire", `/^\d+ bytes/.test(document.querySelector("#lab-detail-length").textContent) && parseInt(document.querySelector("#lab-detail-length").textContent) < 100`)
+	},
+	"chat": func(tab *browsertest.Tab) {
+		webtest.WaitLive(tab)
+		set(tab, "chat-nick", "learner")
+		set(tab, "chat-room", "tour")
+		press(tab, "chat-join")
+		tab.WaitFor("the room joined", `!document.querySelector("#chat-send").disabled`)
+		set(tab, "chat-text", "hello from the tour")
+		press(tab, "chat-send")
+		tab.WaitFor("the message stored and shown once", `[...document.querySelectorAll("#chat-messages li.msg")].filter(li => li.textContent.includes("hello from the tour")).length === 1 && document.querySelectorAll("#chat-messages li.pending").length === 0`)
 	},
 	"draft76": func(tab *browsertest.Tab) {
 		tab.WaitFor("the draft's answer", `document.querySelector("#lab-draft76-response").textContent === "8jKS'y:G*Co,Wxa-"`)

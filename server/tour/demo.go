@@ -13,15 +13,15 @@ import (
 const Path = "/tour"
 
 // Demo returns the tour, for the command's list of demos. Its steps lead
-// into the lab, the playground and the echo page.
+// into the lab, the playground, the echo page and the chat.
 func Demo() web.Demo {
 	return web.Demo{
 		Name:  "tour",
 		Nav:   "Tour",
 		Path:  Path,
 		Title: "A guided tour",
-		About: "Eleven short steps through the upgrade, the frame's bits, masking, fragments, ping and pong, closing, the handshake it replaced and what happens when WebSocket is blocked, each in a live demo and in the code.",
-		Needs: []string{"lab", "playground", "echo"},
+		About: "Twelve short steps through the upgrade, the frame's bits, masking, fragments, ping and pong, closing, compression, a chat that loses nothing, the handshake it replaced and what happens when WebSocket is blocked, each in a live demo and in the code.",
+		Needs: []string{"lab", "playground", "echo", "chat"},
 		Source: []web.SourceLink{
 			{Label: "the steps", File: "server/tour/steps.go#steps"},
 		},

@@ -1,9 +1,11 @@
 // Package tour is the guided tour: a numbered path of short steps through
 // how a WebSocket works — the upgrade, the frame's bits, masking,
-// fragments, ping and pong, closing, the handshake it replaced — each
-// saying what to do in a live demo, what to notice, and which lines of
-// the code do it. It is a demo like the others: its steps link into the
-// lab, the playground and the echo page, so it needs them.
+// fragments, ping and pong, closing, compression, a chat that loses
+// nothing, the handshake it replaced, what to do where WebSocket is
+// blocked — each saying what to do in a live demo, what to notice, and
+// which lines of the code do it. It is a demo like the others: its steps
+// link into the lab, the playground, the echo page and the chat, so it
+// needs them.
 package tour
 
 import "duplex/server/web"
@@ -28,19 +30,11 @@ type link struct {
 var steps = []step{
 	{
 		Slug:   "upgrade",
-		Title:  "The upgrade request",
-		Do:     "Open the protocol lab and press `Connect`.",
-		Notice: "The Handshake panel shows the request as the server received it: an ordinary HTTP `GET` that asks to switch protocols with `Upgrade: websocket` and `Connection: Upgrade`, carries a random `Sec-WebSocket-Key` and names version `13`. Until the answer, this is plain HTTP.",
+		Title:  "The upgrade handshake",
+		Do:     "Open the protocol lab and press `Connect`; in the Handshake panel, follow the key down to the answer.",
+		Notice: "The request is an ordinary HTTP `GET` that asks to switch protocols with `Upgrade: websocket` and `Connection: Upgrade`, carries a random `Sec-WebSocket-Key` and names version `13` — shown as the server received it. The server appends the fixed GUID `258EAFA5-E914-47DA-95CA-C5AB0DC85B11` to the key, hashes it with SHA-1 and sends it back in base64 as `Sec-WebSocket-Accept` in a `101 Switching Protocols`. The proof is not security: it shows that the server understood the request as WebSocket, so a confused HTTP server or cache cannot be mistaken for one. From the `101` on, the connection carries frames.",
 		Try:    link{"Open the lab", "/lab"},
-		Source: []web.SourceLink{{Label: "the server's checks", File: "server/ws/upgrade.go#Upgrader.Check"}, {Label: "the browser's side", File: "wasm/websocket/websocket.go#New"}},
-	},
-	{
-		Slug:   "accept",
-		Title:  "Sec-WebSocket-Accept",
-		Do:     "In the lab's Handshake panel, follow the key down to the answer.",
-		Notice: "The server appends the fixed GUID `258EAFA5-E914-47DA-95CA-C5AB0DC85B11` to the key, hashes it with SHA-1 and sends it back in base64 in a `101 Switching Protocols`. The proof is not security: it shows that the server understood the request as WebSocket, so a confused HTTP server or cache cannot be mistaken for one.",
-		Try:    link{"Open the lab", "/lab"},
-		Source: []web.SourceLink{{Label: "the computation", File: "shared/handshake/accept.go#AcceptKey"}, {Label: "the 101 response", File: "server/ws/upgrade.go#Upgrader.Upgrade"}},
+		Source: []web.SourceLink{{Label: "the server's checks", File: "server/ws/upgrade.go#Upgrader.Check"}, {Label: "the computation", File: "shared/handshake/accept.go#AcceptKey"}, {Label: "the 101 response", File: "server/ws/upgrade.go#Upgrader.Upgrade"}, {Label: "the browser's side", File: "wasm/websocket/websocket.go#New"}},
 	},
 	{
 		Slug:   "frame",
@@ -97,6 +91,22 @@ var steps = []step{
 		Notice: "The message comes back whole, with its round-trip time. The server reads it frame by frame into one buffer and refuses, with `1009`, a message larger than its limit as soon as a header announces it — before reading the payload.",
 		Try:    link{"Open the echo page", "/echo"},
 		Source: []web.SourceLink{{Label: "reading a message", File: "server/ws/read.go#Conn.ReadMessage"}, {Label: "the echo endpoint", File: "server/echo/echo.go#Handler.serve"}},
+	},
+	{
+		Slug:   "compression",
+		Title:  "Compression: permessage-deflate",
+		Do:     "Open the lab with compression allowed, press `Connect`, send a long repetitive text — `hello ` a hundred times — and click the frame it became.",
+		Notice: "Every browser offers `permessage-deflate` (RFC 7692) in `Sec-WebSocket-Extensions`; this server agrees, with parameters, in its `101`. A compressed message has `RSV1` set on its first frame and carries DEFLATE data without the final `00 00 ff ff`; the lab shows the bytes on the wire against the message. Short messages cross uncompressed, since they would grow; a connection holds no compressor between messages, and inflating stops at the read limit, so a small bomb cannot expand into gigabytes.",
+		Try:    link{"Open the lab, compression allowed", "/lab?compress=1"},
+		Source: []web.SourceLink{{Label: "the offer parsed", File: "shared/handshake/deflate.go#ParseDeflateOffer"}, {Label: "compressing", File: "server/ws/compress.go#Conn.writeCompressed"}, {Label: "inflating, bounded", File: "server/ws/inflate.go#messageReader.readInflated"}},
+	},
+	{
+		Slug:   "chat",
+		Title:  "A chat that loses nothing",
+		Do:     "Open the chat in two tabs and join the same room. In one, go offline (DevTools → Network → Offline) and send a message; send from the other tab too; then go back online.",
+		Notice: "What you send shows as pending until the server acknowledges it, and is sent again after the reconnection with the id your page chose, so the server stores it once. Each message has a sequence number in its room: a client that comes back asks for what came after the last one it saw, and gets each missed message once, in order. This client is Go compiled to WebAssembly, and the same package runs natively in `go test` against the real server: both sides implement one `Conn` interface.",
+		Try:    link{"Open the chat", "/chat"},
+		Source: []web.SourceLink{{Label: "the outbox", File: "shared/chatclient/outbox.go#Client.Send"}, {Label: "resuming", File: "shared/chatclient/client.go#roomState.join"}, {Label: "the one Conn API", File: "shared/conn/conn.go#Conn"}, {Label: "the server's room", File: "server/chat/room.go#room.deliver"}},
 	},
 	{
 		Slug:   "draft76",

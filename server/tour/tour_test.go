@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"duplex/server/chat"
 	"duplex/server/echo"
 	"duplex/server/lab"
 	"duplex/server/playground"
@@ -17,7 +18,7 @@ import (
 
 // demos are the tour and the demos its steps lead into.
 func demos() []web.Demo {
-	return []web.Demo{tour.Demo(), lab.Demo(), playground.Demo(), echo.Demo()}
+	return []web.Demo{tour.Demo(), lab.Demo(), playground.Demo(), echo.Demo(), chat.DemoWith(&chat.DemoOptions{Memory: true})}
 }
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {
