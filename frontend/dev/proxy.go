@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io"
 	"log"
@@ -91,7 +92,7 @@ func (p *proxy) serveConn(c net.Conn) {
 	br := bufio.NewReader(c)
 	c.SetReadDeadline(time.Now().Add(5 * time.Minute))
 	line, err := br.ReadSlice('\n')
-	if err != nil {
+	if err != nil && err != bufio.ErrBufferFull { // a longer line is no GET of EventsPath
 		c.Close()
 		return
 	}
@@ -101,14 +102,9 @@ func (p *proxy) serveConn(c net.Conn) {
 		p.handoff.push(rc)
 		return
 	}
-	target := p.waitReady()
-	if target == "" {
-		p.handoff.push(rc) // the error page
-		return
-	}
-	server, err := net.DialTimeout("tcp", target, 5*time.Second)
+	target, server, err := p.dial()
 	if err != nil {
-		p.handoff.push(rc) // says the server did not answer
+		p.handoff.push(rc) // the error page, which says why
 		return
 	}
 	p.mu.Lock()
@@ -130,6 +126,34 @@ func isEventsRequest(line []byte) bool {
 	path, _, _ := bytes.Cut(target, []byte(" "))
 	path, _, _ = bytes.Cut(path, []byte("?"))
 	return string(path) == EventsPath
+}
+
+// dial connects to the server, waiting while it restarts. A connection
+// that came as the server was stopping waits for the next one.
+func (p *proxy) dial() (target string, server net.Conn, err error) {
+	for attempt := 0; ; attempt++ {
+		target = p.waitReady()
+		if target == "" {
+			return "", nil, errors.New("no server runs")
+		}
+		server, err = net.DialTimeout("tcp", target, 5*time.Second)
+		if err == nil || attempt > 0 || !p.changedFrom(target) {
+			return target, server, err
+		}
+	}
+}
+
+// changedFrom reports whether the proxy holds connections now, or passes
+// them to another server than target.
+func (p *proxy) changedFrom(target string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.ready:
+		return p.target != target
+	default:
+		return true
+	}
 }
 
 // waitReady waits while the server restarts, up to holdLimit, and returns
