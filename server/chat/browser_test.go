@@ -403,3 +403,65 @@ func TestChatServerGoneInBrowser(t *testing.T) {
 	s.Conns.Close(ctx, ws.StatusGoingAway, "server shutting down") // and refuses new ones: 503
 	b.WaitFor("the status line to say why", `document.querySelector("#status").textContent.startsWith("The server went away (1001 going away: server shutting down). Reconnecting")`)
 }
+
+// TestChatReloadKeepsOutbox: what bob typed while his connection was down
+// is still there after he reloads the page — the page joins his room
+// again by itself, shows it pending, sends it, and both pages show it
+// once. The browser is told it is offline (navigator.onLine), which makes
+// the page wait for the network rather than redial, but the network is
+// not cut, so that the page can load again.
+func TestChatReloadKeepsOutbox(t *testing.T) {
+	ann, bob := chatTabs(t)
+	room := freshName("reload-test")
+	owner := freshName("bob")
+	if _, err := chromedp.Call(bob.Context(), network.SetCookie, network.SetCookieParams{
+		Name: webtest.TabCookie, Value: owner, URL: site.Get(t).URL,
+	}); err != nil {
+		t.Fatalf("setting bob's cookie: %v", err)
+	}
+	joinChat(t, ann, room, "ann")
+	joinChat(t, bob, room, "bob")
+	ann.WaitFor("ann to see bob", presenceIs("ann", "bob"))
+
+	setOnLine(t, bob, false)
+	t.Cleanup(func() { setOnLine(t, bob, true) })
+	if n := site.Get(t).DropConns(owner); n == 0 {
+		t.Fatal("no connection of bob's to drop")
+	}
+	bob.WaitFor("bob's page to wait for the network", `document.querySelector("#status").textContent.includes("Offline: waiting for the network")`)
+	sendChat(bob, "typed before the reload")
+	bob.WaitFor("bob's message to wait", `[...document.querySelectorAll("#chat-messages li.pending")].map(li => li.textContent).join() === "sending…bobtyped before the reload"`)
+
+	bob.Do(chromedp.Reload())
+	webtest.WaitLive(bob)
+	bob.WaitFor("the room joined again, the message pending or sent", `document.querySelector('#chat-messages ul[data-room=`+webtest.JSString(room)+`]') !== null &&
+		document.querySelector("#chat-nick").value === "bob"`)
+	setOnLine(t, bob, true)
+	want := []string{"bob: typed before the reload"}
+	waitLines(t, ann, room, want)
+	waitLines(t, bob, room, want)
+	bob.WaitFor("the outbox to empty", `document.querySelectorAll("#chat-messages li.pending").length === 0`)
+	time.Sleep(300 * time.Millisecond) // a second copy would come within this
+	if got := chatLines(ann, room); !slices.Equal(got, want) {
+		t.Errorf("ann's page shows %q, want %q", got, want)
+	}
+	ann.CheckNoConsoleErrors()
+	bob.CheckNoConsoleErrors()
+}
+
+// setOnLine tells tab's pages that the browser is online or offline
+// (navigator.onLine, and the online and offline events), without cutting
+// the network.
+func setOnLine(t *testing.T, tab *browsertest.Tab, online bool) {
+	t.Helper()
+	ctx := tab.Context()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatalf("Network.enable: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+		Offline: !online, DownloadThroughput: -1, UploadThroughput: -1,
+	}); err != nil {
+		t.Fatalf("Network.overrideNetworkState: %v", err)
+	}
+	tab.WaitFor("navigator.onLine to follow", `navigator.onLine === `+strconv.FormatBool(online))
+}

@@ -104,7 +104,7 @@ var steps = []step{
 		Slug:   "chat",
 		Title:  "A chat that loses nothing",
 		Do:     "Open the chat in two tabs and join the same room. In one, go offline (DevTools → Network → Offline) and send a message; send from the other tab too; then go back online.",
-		Notice: "What you send shows as pending until the server acknowledges it, and is sent again after the reconnection with the id your page chose, so the server stores it once. Each message has a sequence number in its room: a client that comes back asks for what came after the last one it saw, and gets each missed message once, in order. This client is Go compiled to WebAssembly, and the same package runs natively in `go test` against the real server: both sides implement one `Conn` interface.",
+		Notice: "What you send shows as pending until the server acknowledges it, and is sent again after the reconnection — or after a reload of the page — with the id your page chose, so the server stores it once. Each message has a sequence number in its room: a client that comes back asks for what came after the last one it saw, and gets each missed message once, in order. This client is Go compiled to WebAssembly, and the same package runs natively in `go test` against the real server: both sides implement one `Conn` interface.",
 		Try:    link{"Open the chat", "/chat"},
 		Source: []web.SourceLink{{Label: "the outbox", File: "shared/chatclient/outbox.go#Client.Send"}, {Label: "resuming", File: "shared/chatclient/client.go#roomState.join"}, {Label: "the one Conn API", File: "shared/conn/conn.go#Conn"}, {Label: "the server's room", File: "server/chat/room.go#room.deliver"}},
 	},

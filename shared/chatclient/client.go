@@ -11,9 +11,10 @@
 // What the user sends is not lost either (outbox.go): each message gets an
 // ID and waits in the room's outbox, which the UI shows as pending, until
 // the server acknowledges it or delivers it; after a reconnection it is
-// sent again, and the server stores it once. The client also keeps the
-// resume token the server gives it in each room, with which it gets its
-// nickname back when it returns.
+// sent again, and the server stores it once; a page that keeps its outbox
+// across a reload gives it to the next client (Requeue). The client also
+// keeps the resume token the server gives it in each room, with which it
+// gets its nickname back when it returns.
 //
 // A Client talks over the Reconnecting of duplex/shared/conn, so it runs
 // wherever a conn.Conn does: in the browser (duplex/wasm/chat gives it the

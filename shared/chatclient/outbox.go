@@ -130,6 +130,38 @@ func (c *Client) Send(room, text string) error {
 	return nil
 }
 
+// Requeue puts back in the room's outbox, after what it holds, messages
+// that the user sent from an earlier client — a page since reloaded, say —
+// with their IDs, in order: they go as Send's do, unless the room's
+// history shows that the server has them already, and the server stores
+// each once whatever it had. Messages with an ID of 0 or one the outbox
+// holds, and texts that may not be sent, are skipped; past MaxPending the
+// rest is dropped and ErrOutboxFull returned. For a room the user is not
+// in, it returns ErrNotJoined. Call it after Join: nothing goes before the
+// history has come.
+func (c *Client) Requeue(room string, msgs []Pending) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.rooms[room]
+	if r == nil {
+		return ErrNotJoined
+	}
+	var err error
+	for _, m := range msgs {
+		if m.ID == 0 || r.outbox.find(m.ID) >= 0 || message.ValidText(m.Text) != nil {
+			continue
+		}
+		if len(r.outbox.msgs) >= MaxPending {
+			err = ErrOutboxFull
+			break
+		}
+		r.outbox.msgs = append(r.outbox.msgs, &outgoing{id: m.ID, text: m.Text})
+	}
+	c.reportOutbox(r)
+	c.pump(r)
+	return err
+}
+
 // pump sends the room's next queued message, unless one is in flight, the
 // room is not joined and caught up on the current connection — the history
 // may show that the server has some of them already — or a refusal is

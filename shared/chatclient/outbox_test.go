@@ -114,6 +114,42 @@ func TestOutboxAfterDrop(t *testing.T) {
 	ui.waitMessages(t, "go", "1 bob: hi", "2 ann: stored (mine)", "3 bob: meanwhile", "4 ann: lost (mine)", "5 ann: typed while away (mine)")
 }
 
+// Messages requeued from an earlier client, a reloaded page's, go once the
+// history has come — those it shows the server has are not sent again —
+// with their IDs.
+func TestOutboxRequeued(t *testing.T) {
+	c, srv, ui := start(t)
+	link := srv.next()
+	if _, err := c.Join("ann", "go"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Requeue("go", []Pending{{ID: 70, Text: "stored before the reload"}, {ID: 0, Text: "no ID"}, {ID: 80, Text: "never arrived"}, {ID: 70, Text: "twice"}}); err != nil {
+		t.Fatal(err)
+	}
+	link.expect(&message.Join{Room: "go", Nick: "ann"})
+	ui.waitOutbox(t, "go", "#70 stored before the reload", "#80 never arrived")
+	link.quiet(20 * time.Millisecond) // nothing before the history
+	link.send(
+		&message.Joined{Room: "go", Nick: "ann", LastSeq: 1, Token: "tok"},
+		&message.History{Room: "go", Reset: true, Messages: []message.Chat{*mine("go", 1, 70, "stored before the reload")}},
+	)
+	link.expect(&message.Send{Room: "go", Text: "never arrived", ID: 80})
+	link.send(&message.Ack{Room: "go", ID: 80, Seq: 2}, mine("go", 2, 80, "never arrived"))
+	ui.waitOutbox(t, "go")
+	ui.waitMessages(t, "go", "1 ann: stored before the reload (mine)", "2 ann: never arrived (mine)")
+
+	if err := c.Requeue("elsewhere", []Pending{{ID: 1, Text: "x"}}); err != ErrNotJoined {
+		t.Errorf("Requeue to a room not joined = %v, want ErrNotJoined", err)
+	}
+	many := make([]Pending, MaxPending+1)
+	for i := range many {
+		many[i] = Pending{ID: uint64(1000 + i), Text: "m"}
+	}
+	if err := c.Requeue("go", many); err != ErrOutboxFull {
+		t.Errorf("Requeue of %d = %v, want ErrOutboxFull", len(many), err)
+	}
+}
+
 // A message the server refuses for the time being is sent again after a
 // while, before those after it; one it would refuse again goes back to the
 // UI, and the next goes.

@@ -8,7 +8,8 @@
 // which runs natively too and is tested there; this package connects it to
 // the browser's WebSocket and shows what it reports in the DOM (view.go):
 // a message sent shows at once, greyed and marked "sending…", until it
-// comes back from the server.
+// comes back from the server. A reload of the page joins its rooms again
+// and sends what was still waiting (saved.go).
 //
 // Everything the page shows is set as text, never parsed as HTML.
 package chat
@@ -49,6 +50,7 @@ type page struct {
 	// lostWith is how the last live connection ended, while the client
 	// redials; nil while a connection is open.
 	lostWith *websocket.CloseError
+	saved    saved // what a reload of the page takes up again (saved.go)
 }
 
 // A roomView is a room's elements, and what the client said of it last.
@@ -77,13 +79,28 @@ func Run(status dom.Element) {
 		actions:  make(chan func(), 64),
 		rooms:    map[string]*roomView{},
 	}
-	if chatclient.Blank(p.nick.Input()) {
+	p.saved = loadSaved()
+	switch {
+	case p.saved.Nick != "":
+		p.nick.SetInput(p.saved.Nick)
+	case chatclient.Blank(p.nick.Input()):
 		p.nick.SetInput(friendlyNick())
 	}
 	p.setStatus("loading", "Connecting to the chat server…")
 	dial := websocket.Dialer("/ws/chat", &websocket.Options{Subprotocols: []string{message.Subprotocol}})
 	p.client = chatclient.Start(p, dial, &conn.ReconnectOptions{Network: websocket.Network()})
 	go p.runActions()
+	// A reload joins the rooms the page was in again, and passes on what
+	// waited in their outboxes. (A copy of its own: p.saved changes as the
+	// rooms are joined.)
+	restore := loadSaved()
+	for _, r := range restore.Rooms {
+		p.do(func() {
+			if p.joinRoom(restore.Nick, r.Name) {
+				p.client.Requeue(r.Name, r.pending())
+			}
+		})
+	}
 
 	dom.ByID("join-form").On("submit", func() {
 		nick, name := p.nick.Input(), p.room.Input()
@@ -135,19 +152,22 @@ func (p *page) currentRoom() string {
 	return p.current
 }
 
-// joinRoom joins the room, or shows it if it is joined already.
-func (p *page) joinRoom(nick, room string) {
+// joinRoom joins the room, or shows it if it is joined already, and
+// reports whether it is in it.
+func (p *page) joinRoom(nick, room string) bool {
 	name, err := p.client.Join(nick, room) // RoomChanged adds the room to the page
 	if err != nil {
 		p.mu.Lock()
 		p.notice.SetText(err.Error())
 		p.mu.Unlock()
-		return
+		return false
 	}
 	p.mu.Lock()
 	p.notice.SetText("")
+	p.saved.joined(nick, name)
 	p.mu.Unlock()
 	p.switchTo(name)
+	return true
 }
 
 // switchTo shows the room; the user stops typing in the one shown before.

@@ -107,6 +107,7 @@ func (p *page) RoomRemoved(name string, _ error) {
 	rv.list.Remove()
 	rv.tab.Remove()
 	delete(p.rooms, name)
+	p.saved.left(name)
 	if p.current == name {
 		p.show(p.lastTab())
 	}
@@ -149,6 +150,7 @@ func (p *page) Message(m message.Chat, mine bool) {
 func (p *page) Outbox(room string, pending []chatclient.Pending) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.saved.outbox(room, pending)
 	rv := p.rooms[room]
 	if rv == nil {
 		return
