@@ -12,12 +12,42 @@ import (
 	"testing"
 	"time"
 
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
 	"duplex/server/web"
 	"duplex/server/ws"
 	"duplex/shared/conn"
 	"duplex/shared/message"
 	"duplex/shared/wire"
 )
+
+// holdOpen is a demo of this test's own, so that the test keeps to the
+// core whatever demos an app keeps: an endpoint whose connections stay
+// open, reading, in the site's group, as a demo's do.
+func holdOpen() web.Demo {
+	return web.Demo{
+		Name: "hold-open",
+		Path: "/hold-open",
+		Page: func(web.Page) templ.Component { return templ.NopComponent },
+		Mount: func(r chi.Router, env *web.Env) error {
+			u := &ws.Upgrader{Group: env.Conns}
+			r.Get("/ws/hold-open", func(w http.ResponseWriter, req *http.Request) {
+				c, err := u.Upgrade(w, req)
+				if err != nil {
+					return
+				}
+				defer c.CloseNow()
+				for {
+					if _, _, err := c.ReadMessage(context.Background(), nil); err != nil {
+						return
+					}
+				}
+			})
+			return nil
+		},
+	}
+}
 
 func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -26,7 +56,7 @@ func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	conns := &ws.Group{}
-	site, err := web.NewSite(web.Config{Conns: conns, Demos: demos()})
+	site, err := web.NewSite(web.Config{Conns: conns, Demos: append(demos(), holdOpen())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +70,7 @@ func TestShutdownClosesWebSocketsWithGoingAway(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(conn, "GET /ws/echo HTTP/1.1\r\nHost: "+ln.Addr().String()+"\r\n"+
+	io.WriteString(conn, "GET /ws/hold-open HTTP/1.1\r\nHost: "+ln.Addr().String()+"\r\n"+
 		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 	br := bufio.NewReader(conn)
