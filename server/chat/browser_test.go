@@ -226,12 +226,7 @@ func TestChatPageInBrowser(t *testing.T) {
 func TestChatResumeInBrowser(t *testing.T) {
 	ann, bob := chatTabs(t)
 	room := freshName("resume-test")
-	owner := freshName("bob") // a name for bob's connections, new each run
-	if _, err := chromedp.Call(bob.Context(), network.SetCookie, network.SetCookieParams{
-		Name: webtest.TabCookie, Value: owner, URL: site.Get(t).URL,
-	}); err != nil {
-		t.Fatalf("setting bob's cookie: %v", err)
-	}
+	owner := nameConns(t, bob, "bob")
 	joinChat(t, ann, room, "ann")
 	joinChat(t, bob, room, "bob")
 	ann.WaitFor("ann to see bob", presenceIs("ann", "bob"))
@@ -358,6 +353,19 @@ type legacyNetworkConditions struct {
 
 // setOffline cuts the tab's network, as DevTools' offline mode does, or
 // gives it back.
+// nameConns gives tab's connections to the site a name of their own, new
+// each run, and returns it, for the site's DropConns.
+func nameConns(t *testing.T, tab *browsertest.Tab, who string) string {
+	t.Helper()
+	owner := freshName(who)
+	if _, err := chromedp.Call(tab.Context(), network.SetCookie, network.SetCookieParams{
+		Name: webtest.TabCookie, Value: owner, URL: site.Get(t).URL,
+	}); err != nil {
+		t.Fatalf("setting %s's cookie: %v", who, err)
+	}
+	return owner
+}
+
 func setOffline(t *testing.T, tab *browsertest.Tab, offline bool) {
 	t.Helper()
 	ctx := tab.Context()
@@ -379,12 +387,7 @@ func setOffline(t *testing.T, tab *browsertest.Tab, offline bool) {
 			t.Fatalf("Network.emulateNetworkConditionsByRule: %v; Network.emulateNetworkConditions: %v", err, lerr)
 		}
 	}
-	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
-		Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
-	}); err != nil {
-		t.Fatalf("Network.overrideNetworkState: %v", err)
-	}
-	tab.WaitFor("navigator.onLine to follow", `navigator.onLine === `+strconv.FormatBool(!offline))
+	setOnLine(t, tab, !offline)
 }
 
 // TestChatServerGoneInBrowser: when the server shuts down, closing the
@@ -413,12 +416,7 @@ func TestChatServerGoneInBrowser(t *testing.T) {
 func TestChatReloadKeepsOutbox(t *testing.T) {
 	ann, bob := chatTabs(t)
 	room := freshName("reload-test")
-	owner := freshName("bob")
-	if _, err := chromedp.Call(bob.Context(), network.SetCookie, network.SetCookieParams{
-		Name: webtest.TabCookie, Value: owner, URL: site.Get(t).URL,
-	}); err != nil {
-		t.Fatalf("setting bob's cookie: %v", err)
-	}
+	owner := nameConns(t, bob, "bob")
 	joinChat(t, ann, room, "ann")
 	joinChat(t, bob, room, "bob")
 	ann.WaitFor("ann to see bob", presenceIs("ann", "bob"))
