@@ -249,6 +249,27 @@ func TestBuildWasm(t *testing.T) {
 	}
 }
 
+// wasmBudget is the most a page's wasm module may weigh, brotli-compressed
+// as the test builds it (quickly): what a browser downloads before the page
+// works. The largest, the chat's, is about 725 kB. One import can blow it:
+// encoding/json adds 1.2 MB raw to a module (the chat page writes and reads
+// its JSON with the browser's JSON object instead), and fmt or net/http
+// hundreds of kB. Raise it knowingly, if an app needs more.
+const wasmBudget = 850_000
+
+func TestWasmBudget(t *testing.T) {
+	_, assets := build(t)
+	for _, a := range assets {
+		if !strings.HasSuffix(a.Name, ".wasm") {
+			continue
+		}
+		t.Logf("%s: %d bytes, %d brotli-compressed", a.Name, a.Size, a.Br)
+		if a.Br == 0 || a.Br > wasmBudget {
+			t.Errorf("%s weighs %d bytes brotli-compressed, over the budget of %d: what did it start importing? (go list -deps, with GOOS=js GOARCH=wasm)", a.Name, a.Br, wasmBudget)
+		}
+	}
+}
+
 func TestBuildRemovesEarlierBuilds(t *testing.T) {
 	dir, assets := build(t)
 	for name, kept := range leftovers {

@@ -97,7 +97,7 @@ func Run(status dom.Element) {
 	for _, r := range restore.Rooms {
 		p.do(func() {
 			if p.joinRoom(restore.Nick, r.Name) {
-				p.client.Requeue(r.Name, r.pending())
+				p.client.Requeue(r.Name, r.Pending)
 			}
 		})
 	}

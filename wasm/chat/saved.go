@@ -3,7 +3,7 @@
 package chat
 
 import (
-	"encoding/json"
+	"strconv"
 	"syscall/js"
 
 	"duplex/shared/chatclient"
@@ -19,28 +19,42 @@ import (
 // savedKey is the sessionStorage key.
 const savedKey = "duplex-chat"
 
-// saved is what the page keeps. Its owner is the page, under its mu.
+// saved is what the page keeps. Its owner is the page, under its mu. It is
+// stored as JSON, which the browser writes and parses: encoding/json would
+// add more than a megabyte to the page's wasm module.
 type saved struct {
-	Nick  string      `json:"nick"`
-	Rooms []savedRoom `json:"rooms"` // in the order they were joined
+	Nick  string
+	Rooms []savedRoom // in the order they were joined
 }
 
 type savedRoom struct {
-	Name    string     `json:"name"`
-	Pending []savedMsg `json:"pending"` // the outbox, less what the server has stored
-}
-
-type savedMsg struct {
-	ID   uint64 `json:"id,string"` // a string, as JavaScript cannot hold 64 bits in a number
-	Text string `json:"text"`
+	Name    string
+	Pending []chatclient.Pending // the outbox, less what the server has stored
 }
 
 // loadSaved reads what a previous load of the page kept, if anything.
 func loadSaved() saved {
 	var s saved
 	storage(func(st js.Value) {
-		if v := st.Call("getItem", savedKey); v.Type() == js.TypeString {
-			json.Unmarshal([]byte(v.String()), &s)
+		text := st.Call("getItem", savedKey)
+		if text.Type() != js.TypeString {
+			return
+		}
+		v := js.Global().Get("JSON").Call("parse", text) // throws if it is not JSON: nothing kept
+		s.Nick = str(v.Get("nick"))
+		rooms := v.Get("rooms")
+		for i := range length(rooms) {
+			r := rooms.Index(i)
+			room := savedRoom{Name: str(r.Get("name"))}
+			pending := r.Get("pending")
+			for j := range length(pending) {
+				m := pending.Index(j)
+				id, err := strconv.ParseUint(str(m.Get("id")), 10, 64) // a string: JavaScript's numbers hold 53 bits
+				if err == nil {
+					room.Pending = append(room.Pending, chatclient.Pending{ID: id, Text: str(m.Get("text"))})
+				}
+			}
+			s.Rooms = append(s.Rooms, room)
 		}
 	})
 	return s
@@ -48,11 +62,32 @@ func loadSaved() saved {
 
 // store writes s for the next load of the page.
 func (s *saved) store() {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return
+	rooms := make([]any, len(s.Rooms))
+	for i, r := range s.Rooms {
+		pending := make([]any, len(r.Pending))
+		for j, m := range r.Pending {
+			pending[j] = map[string]any{"id": strconv.FormatUint(m.ID, 10), "text": m.Text}
+		}
+		rooms[i] = map[string]any{"name": r.Name, "pending": pending}
 	}
-	storage(func(st js.Value) { st.Call("setItem", savedKey, string(data)) })
+	v := js.ValueOf(map[string]any{"nick": s.Nick, "rooms": rooms})
+	storage(func(st js.Value) { st.Call("setItem", savedKey, js.Global().Get("JSON").Call("stringify", v)) })
+}
+
+// str returns v if it is a string, and "" otherwise.
+func str(v js.Value) string {
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
+}
+
+// length returns the length of v if it is an array, and 0 otherwise.
+func length(v js.Value) int {
+	if !js.Global().Get("Array").Call("isArray", v).Bool() {
+		return 0
+	}
+	return v.Length()
 }
 
 // joined records that the page is in room as nick.
@@ -73,7 +108,7 @@ func (s *saved) outbox(room string, pending []chatclient.Pending) {
 	s.Rooms[i].Pending = s.Rooms[i].Pending[:0]
 	for _, m := range pending {
 		if !m.Stored {
-			s.Rooms[i].Pending = append(s.Rooms[i].Pending, savedMsg{ID: m.ID, Text: m.Text})
+			s.Rooms[i].Pending = append(s.Rooms[i].Pending, chatclient.Pending{ID: m.ID, Text: m.Text})
 		}
 	}
 	s.store()
@@ -94,15 +129,6 @@ func (s *saved) find(room string) int {
 		}
 	}
 	return -1
-}
-
-// pending returns room's saved outbox, for chatclient's Requeue.
-func (r savedRoom) pending() []chatclient.Pending {
-	out := make([]chatclient.Pending, len(r.Pending))
-	for i, m := range r.Pending {
-		out[i] = chatclient.Pending{ID: m.ID, Text: m.Text}
-	}
-	return out
 }
 
 // storage calls f with the tab's sessionStorage, unless the browser
