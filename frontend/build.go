@@ -6,7 +6,8 @@
 //
 // The server embeds what Build writes (see server/web/static); build.go at
 // the repository root (through frontend/cmd/assets) and the browser tests
-// both call Build.
+// both call Build. `go run build.go dev` uses a DevBuild instead (dev.go):
+// names without hashes, nothing compressed, updated in place.
 package frontend
 
 import (
