@@ -546,20 +546,12 @@ func goTool() string {
 // chat.Demo(), in order, with the demos each declares it needs (a Needs
 // field with a literal list of names).
 func ReadDemos(root, command, module string) ([]Demo, error) {
-	matches, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(command), "*.go"))
+	files, err := parsePackage(filepath.Join(root, filepath.FromSlash(command)))
 	if err != nil {
 		return nil, err
 	}
 	var demos []Demo
-	fset := token.NewFileSet()
-	for _, file := range matches {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, err
-		}
+	for _, f := range files {
 		pkgs := importNames(f)
 		ast.Inspect(f, func(n ast.Node) bool {
 			cl, ok := n.(*ast.CompositeLit)
@@ -601,20 +593,12 @@ func ReadDemos(root, command, module string) ([]Demo, error) {
 // readNeeds returns the names in a Needs field's literal list, in the
 // package in dir.
 func readNeeds(dir string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	files, err := parsePackage(dir)
 	if err != nil {
 		return nil, err
 	}
 	var needs []string
-	fset := token.NewFileSet()
-	for _, file := range matches {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, err
-		}
+	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			kv, ok := n.(*ast.KeyValueExpr)
 			if !ok {
@@ -635,6 +619,28 @@ func readNeeds(dir string) ([]string, error) {
 		})
 	}
 	return needs, nil
+}
+
+// parsePackage parses the Go files of the package in dir, its tests left
+// out.
+func parsePackage(dir string) ([]*ast.File, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	var files []*ast.File
+	fset := token.NewFileSet()
+	for _, file := range matches {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
 }
 
 // plural returns one if n is 1, else many.

@@ -140,36 +140,9 @@ var errNotInTime = errors.New("websocket: the connection did not open in time")
 // socket given up closes in the background: the fall back does not wait
 // for its close event.
 func dialWithin(ctx context.Context, url string, opts *Options, wait time.Duration) (*Conn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	c, err := New(url, opts)
-	if err != nil {
-		return nil, err
-	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
-	for {
-		c.mu.Lock()
-		opened, err := c.opened, c.err
-		c.mu.Unlock()
-		switch {
-		case err != nil:
-			return nil, err
-		case opened:
-			return c, nil
-		}
-		select {
-		case <-c.ready:
-		case <-t.C:
-			c.CloseNow()
-			return nil, errNotInTime
-		case <-ctx.Done():
-			c.CloseNow()
-			c.awaitRelease()
-			return nil, ctx.Err()
-		}
-	}
+	return dial(ctx, url, opts, t.C)
 }
 
 // describeFailure says how a WebSocket failed to open: the browser tells a

@@ -255,6 +255,13 @@ func New(url string, opts *Options) (*Conn, error) {
 // connection. Dial waits: it must not be called on the browser's event
 // loop.
 func Dial(ctx context.Context, url string, opts *Options) (*Conn, error) {
+	return dial(ctx, url, opts, nil)
+}
+
+// dial is Dial, and gives up, with errNotInTime, when expired fires (never
+// if it is nil); a socket given up then closes in the background, without
+// waiting for its close event.
+func dial(ctx context.Context, url string, opts *Options, expired <-chan time.Time) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -274,6 +281,9 @@ func Dial(ctx context.Context, url string, opts *Options) (*Conn, error) {
 		}
 		select {
 		case <-c.ready:
+		case <-expired:
+			c.CloseNow()
+			return nil, errNotInTime
 		case <-ctx.Done():
 			c.CloseNow()
 			c.awaitRelease()
