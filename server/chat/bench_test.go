@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"duplex/server/internal/natstest"
 	"duplex/server/ws"
 	"duplex/shared/message"
 	"duplex/shared/wire"
@@ -82,7 +83,7 @@ var benchBackends = []benchBackend{
 		return brokers
 	}},
 	{"nats", func(b *testing.B, n int) []Broker {
-		s := natsServer(b, true)
+		s := natstest.Start(b, true)
 		var brokers []Broker
 		for range n {
 			brokers = append(brokers, natsBroker(b, s, NATSOptions{}))
