@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"duplex/server/internal/natstest"
 	"duplex/server/ws"
 	"duplex/shared/message"
 	"duplex/shared/wire"
@@ -83,7 +82,7 @@ var benchBackends = []benchBackend{
 		return brokers
 	}},
 	{"nats", func(b *testing.B, n int) []Broker {
-		s := natstest.Start(b, true)
+		s := natsServer(b, true)
 		var brokers []Broker
 		for range n {
 			brokers = append(brokers, natsBroker(b, s, NATSOptions{}))

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"duplex/server/chat"
-	"duplex/server/internal/natstest"
 	"duplex/server/web"
 	"duplex/server/ws"
 	"duplex/shared/message"
@@ -20,7 +20,15 @@ import (
 // With -nats, the chat demo keeps's rooms as streams on the NATS server, and
 // the site's Close closes its connection.
 func TestChatThroughNATS(t *testing.T) {
-	ns := natstest.Start(t, true)
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

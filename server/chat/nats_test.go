@@ -17,11 +17,36 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"duplex/server/internal/natstest"
 	"duplex/server/ws"
 	"duplex/shared/message"
 	"duplex/shared/wire"
 )
+
+// natsServer starts a NATS server with JetStream in this process, on a
+// random loopback port, storing into a temporary directory.
+func natsServer(t testing.TB, jetStream bool) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{
+		Host:      "127.0.0.1",
+		Port:      -1,
+		JetStream: jetStream,
+		StoreDir:  t.TempDir(),
+		NoLog:     true,
+		NoSigs:    true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
 
 // natsBroker returns a broker on a connection of its own to s, as a server
 // instance of its own would have.
@@ -36,7 +61,7 @@ func natsBroker(t testing.TB, s *server.Server, opts NATSOptions) *NATS {
 }
 
 func TestNATSConformance(t *testing.T) {
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	n := 0
 	testBrokerConformance(t, func(t *testing.T, keep int) Broker {
 		n++ // a fresh set of streams for each broker
@@ -46,7 +71,7 @@ func TestNATSConformance(t *testing.T) {
 
 func TestNATSOptions(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, false)
+	s := natsServer(t, false)
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +93,7 @@ func TestNATSOptions(t *testing.T) {
 // numbers, and every event, wherever it comes from.
 func TestNATSInstances(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	brokers := []*NATS{natsBroker(t, s, NATSOptions{}), natsBroker(t, s, NATSOptions{})}
 	var got [2]confCollector
 	for i, b := range brokers {
@@ -131,7 +156,7 @@ func TestNATSInstances(t *testing.T) {
 // chats delivered after it have every sequence number, one by one.
 func TestNATSSubscribeThenRead(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	pub, sub := natsBroker(t, s, NATSOptions{}), natsBroker(t, s, NATSOptions{})
 	const total = 300
 	done := make(chan struct{})
@@ -193,7 +218,7 @@ func TestNATSSubscribeThenRead(t *testing.T) {
 // A stopped subscription's consumer is deleted from the server.
 func TestNATSStopDeletesConsumer(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	b := natsBroker(t, s, NATSOptions{})
 	stop, err := b.Subscribe("r", func(message.Message) {})
 	if err != nil {
@@ -280,7 +305,7 @@ func TestNATSServerRestart(t *testing.T) {
 // on each chatting with one another, and a client resuming on the other
 // instance after a disconnection.
 func TestNATSEndToEnd(t *testing.T) {
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	cfg := Config{Rate: 1e9, Burst: 1e9, History: 3} // resumes come in batches of 3
 	urlA := natsHub(t, natsBroker(t, s, NATSOptions{}), cfg)
 	urlB := natsHub(t, natsBroker(t, s, NATSOptions{}), cfg)
@@ -452,7 +477,7 @@ func (c *natsClient) chats(n int) []message.Chat {
 // are renewed. (The heartbeats are slow here: this is the backstop.)
 func TestNATSPresence(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	opts := NATSOptions{PresenceTTL: time.Second, Heartbeat: time.Minute}
 	a, b := natsBroker(t, s, opts), natsBroker(t, s, opts)
 	holder := func(b *NATS, nick string) Holder {
@@ -487,7 +512,7 @@ func TestNATSPresence(t *testing.T) {
 // gone in their rooms; those of a live instance are not.
 func TestNATSInstanceGone(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	opts := NATSOptions{Heartbeat: 50 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond}
 	a, b := natsBroker(t, s, opts), natsBroker(t, s, opts)
 	var events confCollector
@@ -531,7 +556,7 @@ func TestNATSInstanceGone(t *testing.T) {
 // End to end: a newcomer's Presence lists the members of both instances,
 // and a nickname taken on one instance is not given on the other.
 func TestNATSPresenceEndToEnd(t *testing.T) {
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	cfg := Config{Rate: 1e9, Burst: 1e9}
 	urlA := natsHub(t, natsBroker(t, s, NATSOptions{}), cfg)
 	urlB := natsHub(t, natsBroker(t, s, NATSOptions{}), cfg)
@@ -591,7 +616,7 @@ func TestNATSPresenceEndToEnd(t *testing.T) {
 // reads, is deleted; one that somebody reads is kept.
 func TestNATSAgedOutRoomsDeleted(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	b := natsBroker(t, s, NATSOptions{MaxAge: 500 * time.Millisecond})
 	confPublish(t, b, "old", 2)
 	stop, err := b.Subscribe("read", func(message.Message) {})
@@ -626,7 +651,7 @@ func TestNATSAgedOutRoomsDeleted(t *testing.T) {
 // No room is created beyond MaxRooms streams in the account.
 func TestNATSMaxRooms(t *testing.T) {
 	ctx := context.Background()
-	s := natstest.Start(t, true)
+	s := natsServer(t, true)
 	b := natsBroker(t, s, NATSOptions{MaxRooms: 3}) // the presence bucket is a stream too
 	for _, room := range []string{"a", "b"} {
 		if _, err := b.Publish(ctx, &message.Chat{Room: room, Nick: "ann", Text: "hi"}, ""); err != nil {

@@ -26,10 +26,10 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"duplex/frontend/browsertest"
 	"duplex/server/chat"
-	"duplex/server/internal/natstest"
 	"duplex/server/web"
 	"duplex/server/web/webtest"
 )
@@ -184,13 +184,31 @@ func TestChatUsesWebSocketWhenFree(t *testing.T) {
 	b.CheckNoConsoleErrors()
 }
 
+// natsJetStream starts a NATS server with JetStream in this process.
+func natsJetStream(t *testing.T) *natsserver.Server {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns
+}
+
 // TestChatRoundRobin serves the chat from two instances that share their
 // rooms through NATS, behind a proxy that sends each request to the next
 // instance in turn, and forces the HTTP stream: each session's requests
 // reach both instances, and the owner serves them all.
 func TestChatRoundRobin(t *testing.T) {
 	browsertest.Find(t) // skip before building if there is no browser
-	ns := natstest.Start(t, true)
+	ns := natsJetStream(t)
 	var backends []*webtest.Site
 	for range 2 {
 		site, err := webtest.Start([]web.Demo{chat.DemoWith(&chat.DemoOptions{NATS: ns.ClientURL()})}, t.Logf)

@@ -17,11 +17,29 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"duplex/server/httpstream"
-	"duplex/server/internal/natstest"
 	"duplex/server/ws"
 	"duplex/shared/streamclient"
 	"duplex/shared/wire"
 )
+
+// natsServer starts a NATS server in this process, on a random loopback
+// port.
+func natsServer(t testing.TB) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
 
 // An instance is one server instance: an echo endpoint with the fallback,
 // forwarding through NATS.
@@ -91,7 +109,7 @@ func roundRobin(t testing.TB, backends ...*instance) *httptest.Server {
 }
 
 func TestRoundRobin(t *testing.T) {
-	ns := natstest.Start(t, false)
+	ns := natsServer(t)
 	a, b := startInstance(t, ns, "a"), startInstance(t, ns, "b")
 	proxy := roundRobin(t, a, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -130,7 +148,7 @@ func TestRoundRobin(t *testing.T) {
 }
 
 func TestOwnerGone(t *testing.T) {
-	ns := natstest.Start(t, false)
+	ns := natsServer(t)
 	a, b := startInstance(t, ns, "a"), startInstance(t, ns, "b")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
